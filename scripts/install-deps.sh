@@ -11,6 +11,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   auditd                              # ausearch/auditctl: benchmark peer and capture tooling
   jq util-linux procps
+  kmod time                           # capture scripts (lsmod/modprobe for real), bench/run.sh (/usr/bin/time -v)
 )
 
 missing=()
