@@ -216,8 +216,19 @@ class EventBuilder {
   Event finish();
 
  private:
-  struct Slot;  // one member or element under construction
-  struct Container;
+  struct Slot {  // one member or element under construction
+    KeyId key;
+    std::string_view name;
+    Value value;
+    uint32_t child;  // container index when the slot holds an object/array under construction
+    uint32_t next;   // next slot of the same container
+  };
+  struct Container {
+    bool is_array;
+    uint32_t first;
+    uint32_t last;
+    uint32_t count;
+  };
   Slot& add_slot(Node container, KeyId key, std::string_view name, bool replace);
   Node new_container(bool is_array);
   Value lay_out(Node n);

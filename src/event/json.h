@@ -58,8 +58,14 @@ class JsonEventReader {
   JsonEventReader(const JsonEventReader&) = delete;
   JsonEventReader& operator=(const JsonEventReader&) = delete;
 
-  // On success the builder holds the event (call builder.finish()).
-  bool parse(std::string_view line, EventBuilder& builder, JsonError* error);
+  enum class Outcome {
+    kEvent,    // the builder holds the event (call builder.finish())
+    kIgnored,  // not an event: blank line or an Elasticsearch `_bulk` action line
+    kError,    // `error` says where and why
+  };
+  // Invalid UTF-8 is repaired (U+FFFD) rather than rejected; `repaired` (if given) is set then.
+  Outcome parse(std::string_view line, EventBuilder& builder, JsonError* error,
+                bool* repaired = nullptr);
 
   static constexpr size_t kMaxDepth = 64;
 

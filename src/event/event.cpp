@@ -1,0 +1,411 @@
+#include "event/event.h"
+
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+
+namespace audetect {
+
+// ---------------------------------------------------------------------------------------------
+// KeyTable
+
+namespace {
+
+struct KeyTableState {
+  std::shared_mutex mu;
+  std::deque<std::string> names;  // deque: element addresses never move
+  std::unordered_map<std::string_view, KeyId> ids;
+};
+
+KeyTableState& key_table() {
+  static KeyTableState* state = new KeyTableState;  // never destroyed: used from static dtors too
+  return *state;
+}
+
+}  // namespace
+
+KeyId KeyTable::find(std::string_view name) {
+  auto& t = key_table();
+  std::shared_lock lock(t.mu);
+  auto it = t.ids.find(name);
+  return it == t.ids.end() ? kNoKey : it->second;
+}
+
+KeyId KeyTable::intern(std::string_view name) {
+  auto& t = key_table();
+  {
+    std::shared_lock lock(t.mu);
+    auto it = t.ids.find(name);
+    if (it != t.ids.end()) return it->second;
+  }
+  std::unique_lock lock(t.mu);
+  auto it = t.ids.find(name);
+  if (it != t.ids.end()) return it->second;
+  if (t.names.size() >= kMaxKeys) return kNoKey;
+  const std::string& stored = t.names.emplace_back(name);
+  auto id = static_cast<KeyId>(t.names.size() - 1);
+  t.ids.emplace(stored, id);
+  return id;
+}
+
+std::string_view KeyTable::name(KeyId id) {
+  auto& t = key_table();
+  std::shared_lock lock(t.mu);
+  return id < t.names.size() ? std::string_view(t.names[id]) : std::string_view();
+}
+
+size_t KeyTable::size() {
+  auto& t = key_table();
+  std::shared_lock lock(t.mu);
+  return t.names.size();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Value
+
+Value Value::string_view_of(std::string_view s) {
+  Value v;
+  v.kind_ = ValueKind::kString;
+  v.size_ = static_cast<uint32_t>(s.size());
+  v.s_ = s.data();
+  return v;
+}
+
+Value Value::array_of(const Value* items, uint32_t n) {
+  Value v;
+  v.kind_ = ValueKind::kArray;
+  v.size_ = n;
+  v.a_ = items;
+  return v;
+}
+
+Value Value::object_of(const Member* members, uint32_t n) {
+  Value v;
+  v.kind_ = ValueKind::kObject;
+  v.size_ = n;
+  v.o_ = members;
+  return v;
+}
+
+const Value* Value::member(KeyId key) const {
+  if (kind_ != ValueKind::kObject) return nullptr;
+  for (uint32_t i = 0; i < size_; ++i) {
+    if (o_[i].key == key) return &o_[i].value;
+  }
+  return nullptr;
+}
+
+const Value* Value::member(std::string_view name) const {
+  if (kind_ != ValueKind::kObject) return nullptr;
+  for (uint32_t i = 0; i < size_; ++i) {
+    if (o_[i].name == name) return &o_[i].value;
+  }
+  return nullptr;
+}
+
+// ---------------------------------------------------------------------------------------------
+// FieldPath
+
+FieldPath::FieldPath(std::string_view dotted) : text_(dotted) {
+  size_t start = 0;
+  while (true) {
+    size_t dot = dotted.find('.', start);
+    std::string_view seg = dotted.substr(start, dot == std::string_view::npos ? dotted.npos : dot - start);
+    segments_.emplace_back(seg);
+    keys_.push_back(KeyTable::intern(seg));
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+}
+
+FieldPath::FieldPath(std::vector<std::string> segments) : segments_(std::move(segments)) {
+  for (size_t i = 0; i < segments_.size(); ++i) {
+    if (i) text_ += '.';
+    text_ += segments_[i];
+    keys_.push_back(KeyTable::intern(segments_[i]));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Event
+
+const Value* Event::get(const FieldPath& path) const {
+  if (!root_) return nullptr;
+  const Value* v = root_;
+  auto keys = path.keys();
+  for (size_t i = 0; i < keys.size(); ++i) {
+    v = keys[i] != kNoKey ? v->member(keys[i]) : v->member(path.segments()[i]);
+    if (!v) return nullptr;
+  }
+  return v;
+}
+
+namespace {
+
+size_t clone_size(const Value& v) {
+  switch (v.kind()) {
+    case ValueKind::kString: return v.as_string().size();
+    case ValueKind::kArray: {
+      size_t n = v.as_array().size() * sizeof(Value) + alignof(Value);
+      for (const Value& e : v.as_array()) n += clone_size(e);
+      return n;
+    }
+    case ValueKind::kObject: {
+      size_t n = v.as_object().size() * sizeof(Member) + alignof(Member);
+      for (const Member& m : v.as_object()) {
+        n += clone_size(m.value);
+        if (m.key == kNoKey) n += m.name.size();
+      }
+      return n;
+    }
+    default: return 0;
+  }
+}
+
+Value clone_into(const Value& v, Arena& arena) {
+  switch (v.kind()) {
+    case ValueKind::kString: return Value::string_view_of(arena.copy(v.as_string()));
+    case ValueKind::kArray: {
+      auto items = v.as_array();
+      Value* out = arena.allocate_array<Value>(items.size());
+      for (size_t i = 0; i < items.size(); ++i) out[i] = clone_into(items[i], arena);
+      return Value::array_of(out, static_cast<uint32_t>(items.size()));
+    }
+    case ValueKind::kObject: {
+      auto members = v.as_object();
+      Member* out = arena.allocate_array<Member>(members.size());
+      for (size_t i = 0; i < members.size(); ++i) {
+        const Member& m = members[i];
+        new (&out[i]) Member{m.key, m.key == kNoKey ? arena.copy(m.name) : m.name,
+                             clone_into(m.value, arena)};
+      }
+      return Value::object_of(out, static_cast<uint32_t>(members.size()));
+    }
+    default: return v;
+  }
+}
+
+}  // namespace
+
+Event Event::clone() const {
+  if (!root_) return {};
+  size_t size = clone_size(*root_) + sizeof(Value) + 64;
+  auto arena = std::make_shared<Arena>(size);
+  Value* root = arena->allocate_array<Value>(1);
+  *root = clone_into(*root_, *arena);
+  return Event(root, std::move(arena));
+}
+
+// ---------------------------------------------------------------------------------------------
+// EventBuilder
+
+namespace {
+constexpr uint32_t kNone = 0xFFFFFFFFu;
+}
+
+EventBuilder::EventBuilder() : arena_(64 * 1024) { reset(); }
+
+void EventBuilder::reset() {
+  containers_.clear();
+  slots_.clear();
+  arena_.reset();
+  new_container(false);  // the root object
+}
+
+EventBuilder::Node EventBuilder::new_container(bool is_array) {
+  containers_.push_back(Container{is_array, kNone, kNone, 0});
+  return static_cast<Node>(containers_.size() - 1);
+}
+
+EventBuilder::Slot& EventBuilder::add_slot(Node container, KeyId key, std::string_view name,
+                                           bool replace) {
+  if (replace) {
+    for (uint32_t i = containers_[container].first; i != kNone; i = slots_[i].next) {
+      if (slots_[i].key == key && (key != kNoKey || slots_[i].name == name)) {
+        slots_[i].child = kNone;
+        return slots_[i];
+      }
+    }
+  }
+  auto idx = static_cast<uint32_t>(slots_.size());
+  slots_.push_back(Slot{key, name, Value(), kNone, kNone});
+  Container& c = containers_[container];
+  if (c.last == kNone) c.first = idx;
+  else slots_[c.last].next = idx;
+  c.last = idx;
+  ++c.count;
+  return slots_[idx];
+}
+
+EventBuilder::Node EventBuilder::object(Node parent, KeyId key) {
+  for (uint32_t i = containers_[parent].first; i != kNone; i = slots_[i].next) {
+    if (slots_[i].key == key && key != kNoKey) {
+      if (slots_[i].child != kNone && !containers_[slots_[i].child].is_array) return slots_[i].child;
+      Node n = new_container(false);
+      slots_[i].child = n;
+      return n;
+    }
+  }
+  Node n = new_container(false);
+  add_slot(parent, key, KeyTable::name(key), false).child = n;
+  return n;
+}
+
+EventBuilder::Node EventBuilder::object(Node parent, const FieldPath& path) {
+  Node n = parent;
+  for (KeyId k : path.keys()) n = object(n, k);
+  return n;
+}
+
+EventBuilder::Node EventBuilder::array(Node parent, KeyId key) {
+  Node n = new_container(true);
+  add_slot(parent, key, KeyTable::name(key), true).child = n;
+  return n;
+}
+
+void EventBuilder::set_string(Node obj, KeyId key, std::string_view v) {
+  add_slot(obj, key, KeyTable::name(key), true).value = Value::string_view_of(arena_.copy(v));
+}
+void EventBuilder::set_int(Node obj, KeyId key, int64_t v) {
+  add_slot(obj, key, KeyTable::name(key), true).value = Value::integer(v);
+}
+void EventBuilder::set_double(Node obj, KeyId key, double v) {
+  add_slot(obj, key, KeyTable::name(key), true).value = Value::number(v);
+}
+void EventBuilder::set_bool(Node obj, KeyId key, bool v) {
+  add_slot(obj, key, KeyTable::name(key), true).value = Value::boolean(v);
+}
+void EventBuilder::set_null(Node obj, KeyId key) {
+  add_slot(obj, key, KeyTable::name(key), true).value = Value::null();
+}
+
+bool EventBuilder::remove(Node obj, KeyId key) {
+  Container& c = containers_[obj];
+  uint32_t prev = kNone;
+  for (uint32_t i = c.first; i != kNone; prev = i, i = slots_[i].next) {
+    if (slots_[i].key != key) continue;
+    if (prev == kNone) c.first = slots_[i].next;
+    else slots_[prev].next = slots_[i].next;
+    if (c.last == i) c.last = prev;
+    --c.count;
+    return true;
+  }
+  return false;
+}
+
+bool EventBuilder::has(Node obj, KeyId key) const {
+  for (uint32_t i = containers_[obj].first; i != kNone; i = slots_[i].next) {
+    if (slots_[i].key == key) return true;
+  }
+  return false;
+}
+
+size_t EventBuilder::member_count(Node n) const { return containers_[n].count; }
+
+void EventBuilder::set_string(const FieldPath& path, std::string_view v) {
+  auto keys = path.keys();
+  if (keys.empty()) return;
+  Node n = kRoot;
+  for (size_t i = 0; i + 1 < keys.size(); ++i) n = object(n, keys[i]);
+  set_string(n, keys.back(), v);
+}
+
+void EventBuilder::set_int(const FieldPath& path, int64_t v) {
+  auto keys = path.keys();
+  if (keys.empty()) return;
+  Node n = kRoot;
+  for (size_t i = 0; i + 1 < keys.size(); ++i) n = object(n, keys[i]);
+  set_int(n, keys.back(), v);
+}
+
+namespace {
+// Interned key and a stable name for it; past the KeyTable cap the name lives in the arena.
+std::pair<KeyId, std::string_view> key_for(std::string_view name, Arena& arena) {
+  KeyId k = KeyTable::intern(name);
+  return {k, k == kNoKey ? arena.copy(name) : KeyTable::name(k)};
+}
+}  // namespace
+
+EventBuilder::Node EventBuilder::append_object(Node obj, std::string_view name) {
+  auto [k, stored] = key_for(name, arena_);
+  if (k != kNoKey) return object(obj, k);
+  Node n = new_container(false);
+  add_slot(obj, k, stored, false).child = n;
+  return n;
+}
+
+EventBuilder::Node EventBuilder::append_array(Node obj, std::string_view name) {
+  auto [k, stored] = key_for(name, arena_);
+  Node n = new_container(true);
+  add_slot(obj, k, stored, false).child = n;
+  return n;
+}
+
+void EventBuilder::append_string(Node obj, std::string_view name, std::string_view v) {
+  auto [k, stored] = key_for(name, arena_);
+  add_slot(obj, k, stored, false).value = Value::string_view_of(arena_.copy(v));
+}
+void EventBuilder::append_int(Node obj, std::string_view name, int64_t v) {
+  auto [k, stored] = key_for(name, arena_);
+  add_slot(obj, k, stored, false).value = Value::integer(v);
+}
+void EventBuilder::append_double(Node obj, std::string_view name, double v) {
+  auto [k, stored] = key_for(name, arena_);
+  add_slot(obj, k, stored, false).value = Value::number(v);
+}
+void EventBuilder::append_bool(Node obj, std::string_view name, bool v) {
+  auto [k, stored] = key_for(name, arena_);
+  add_slot(obj, k, stored, false).value = Value::boolean(v);
+}
+void EventBuilder::append_null(Node obj, std::string_view name) {
+  auto [k, stored] = key_for(name, arena_);
+  add_slot(obj, k, stored, false).value = Value::null();
+}
+
+void EventBuilder::push_string(Node arr, std::string_view v) {
+  add_slot(arr, kNoKey, {}, false).value = Value::string_view_of(arena_.copy(v));
+}
+void EventBuilder::push_int(Node arr, int64_t v) { add_slot(arr, kNoKey, {}, false).value = Value::integer(v); }
+void EventBuilder::push_double(Node arr, double v) { add_slot(arr, kNoKey, {}, false).value = Value::number(v); }
+void EventBuilder::push_bool(Node arr, bool v) { add_slot(arr, kNoKey, {}, false).value = Value::boolean(v); }
+void EventBuilder::push_null(Node arr) { add_slot(arr, kNoKey, {}, false).value = Value::null(); }
+EventBuilder::Node EventBuilder::push_object(Node arr) {
+  Node n = new_container(false);
+  add_slot(arr, kNoKey, {}, false).child = n;
+  return n;
+}
+EventBuilder::Node EventBuilder::push_array(Node arr) {
+  Node n = new_container(true);
+  add_slot(arr, kNoKey, {}, false).child = n;
+  return n;
+}
+
+Value EventBuilder::lay_out(Node n) {
+  const Container& c = containers_[n];
+  if (c.is_array) {
+    Value* items = arena_.allocate_array<Value>(c.count);
+    uint32_t k = 0;
+    for (uint32_t i = c.first; i != kNone; i = slots_[i].next, ++k) {
+      items[k] = slots_[i].child != kNone ? lay_out(slots_[i].child) : slots_[i].value;
+    }
+    return Value::array_of(items, c.count);
+  }
+  Member* members = arena_.allocate_array<Member>(c.count);
+  uint32_t k = 0;
+  for (uint32_t i = c.first; i != kNone; i = slots_[i].next, ++k) {
+    const Slot& s = slots_[i];
+    new (&members[k]) Member{s.key, s.name, s.child != kNone ? lay_out(s.child) : s.value};
+  }
+  return Value::object_of(members, c.count);
+}
+
+Event EventBuilder::finish() {
+  Value* root = arena_.allocate_array<Value>(1);
+  *root = lay_out(kRoot);
+  return Event(root);
+}
+
+}  // namespace audetect
