@@ -1,0 +1,138 @@
+#include "eql/runner.h"
+
+#include <algorithm>
+
+#include "eql/sample.h"
+#include "eql/sequence.h"
+
+namespace audetect::eql {
+
+std::string join_key_text(const KeyValue& key) { return key.to_string(); }
+
+QueryRunner::QueryRunner(std::shared_ptr<const CompiledQuery> query, RunnerOptions options)
+    : query_(std::move(query)), options_(std::move(options)) {
+  std::optional<FieldPath> tie;
+  if (options_.tiebreaker_field && !options_.tiebreaker_field->empty()) tie.emplace(*options_.tiebreaker_field);
+  order_reader_ = OrderReader(FieldPath(options_.timestamp_field), std::move(tie), options_.timestamp_formats);
+  if (query_->kind() == QueryKind::kSequence)
+    sequence_ = std::make_unique<SequenceMatcher>(*query_, options_, stats_);
+  else if (query_->kind() == QueryKind::kSample)
+    sample_ = std::make_unique<SampleMatcher>(*query_, options_, stats_);
+}
+
+QueryRunner::~QueryRunner() = default;
+
+void QueryRunner::push(const Event& event) {
+  ++stats_.events_seen;
+  uint64_t arrival = arrival_++;
+  uint64_t mask = 0;
+  auto stages = query_->stages();
+  size_t n = std::min<size_t>(stages.size(), 64);
+  for (size_t s = 0; s < n; ++s)
+    if (stages[s].predicate.matches(event)) mask |= uint64_t{1} << s;
+  bool until = query_->until() && query_->until()->predicate.matches(event);
+  if (mask == 0 && !until) return;
+  Candidate c;
+  // Samples are unordered: ES does not need (or check) a timestamp for them.
+  if (!order_reader_.read(event, arrival, c.order) && query_->kind() != QueryKind::kSample) {
+    ++stats_.events_without_timestamp;
+    return;
+  }
+  ++stats_.candidates;
+  c.event = event.clone();
+  c.stage_mask = mask;
+  c.until = until;
+  if (sample_) {
+    sample_->process(c);
+    return;
+  }
+  buffer_.push_back(std::move(c));
+  if (buffer_.size() >= options_.max_buffered_events) {
+    ++stats_.buffer_cap_hits;
+    drain(buffer_.size() / 2);
+  }
+}
+
+void QueryRunner::drain(size_t count) {
+  count = std::min(count, buffer_.size());
+  if (count == 0) return;
+  auto by_order = [](const Candidate& a, const Candidate& b) { return a.order < b.order; };
+  std::nth_element(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(count - 1), buffer_.end(), by_order);
+  std::sort(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(count), by_order);
+  if (sequence_) {
+    for (size_t i = 0; i < count; ++i) sequence_->process(buffer_[i]);
+    buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(count));
+    return;
+  }
+  // Event query: keep only what the limits can still return.
+  auto limited = std::optional<int64_t>{};
+  bool tail = false;
+  for (const auto& p : query_->pipes()) tail = p.kind == Pipe::Kind::kTail;
+  if (options_.size) limited = options_.size;
+  for (const auto& p : query_->pipes()) limited = limited ? std::min(*limited, p.count) : p.count;
+  if (limited) {
+    size_t keep = static_cast<size_t>(std::max<int64_t>(0, *limited));
+    std::sort(buffer_.begin(), buffer_.end(), by_order);
+    if (buffer_.size() > keep) {
+      if (tail) buffer_.erase(buffer_.begin(), buffer_.end() - static_cast<std::ptrdiff_t>(keep));
+      else buffer_.resize(keep);
+    }
+  }
+  // Without a limit every match is a result: the buffer is the output and cannot shrink.
+}
+
+std::vector<Hit> QueryRunner::finish_events() {
+  std::stable_sort(buffer_.begin(), buffer_.end(), [](const Candidate& a, const Candidate& b) { return a.order < b.order; });
+  std::vector<Hit> hits;
+  hits.reserve(buffer_.size());
+  for (auto& c : buffer_) {
+    if (!(c.stage_mask & 1u)) continue;
+    Hit h;
+    h.events.push_back(HitEvent{std::move(c.event), std::move(c.order), false});
+    hits.push_back(std::move(h));
+  }
+  buffer_.clear();
+  return hits;
+}
+
+std::vector<Hit> QueryRunner::apply_limits(std::vector<Hit> hits) const {
+  auto take_head = [](std::vector<Hit>& v, int64_t n) {
+    if (n < 0) n = 0;
+    if (v.size() > static_cast<size_t>(n)) v.resize(static_cast<size_t>(n));
+  };
+  auto take_tail = [](std::vector<Hit>& v, int64_t n) {
+    if (n < 0) n = 0;
+    if (v.size() > static_cast<size_t>(n)) v.erase(v.begin(), v.end() - n);
+  };
+  bool last_tail = false;
+  for (const auto& p : query_->pipes()) {
+    if (p.kind == Pipe::Kind::kHead) {
+      take_head(hits, p.count);
+      last_tail = false;
+    } else {
+      take_tail(hits, p.count);
+      last_tail = true;
+    }
+  }
+  if (options_.size) {
+    if (last_tail) take_tail(hits, *options_.size);
+    else take_head(hits, *options_.size);
+  }
+  return hits;
+}
+
+std::vector<Hit> QueryRunner::finish() {
+  std::vector<Hit> hits;
+  if (sequence_) {
+    drain(buffer_.size());
+    hits = sequence_->finish();
+  } else if (sample_) {
+    hits = sample_->finish();
+  } else {
+    hits = finish_events();
+  }
+  arrival_ = 0;
+  return apply_limits(std::move(hits));
+}
+
+}  // namespace audetect::eql
