@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <initializer_list>
 #include <sstream>
@@ -32,13 +33,76 @@ std::string_view node_type_name(const toml::node& node) {
   }
 }
 
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += fmt::format("\\u{:04x}", c);
+        } else {
+          out += static_cast<char>(c);  // toml++ has already validated UTF-8
+        }
+    }
+  }
+  out += '"';
+}
+
+// Compact JSON (toml++'s json_formatter always pretty-prints). Dates and times become strings.
+void append_json(std::string& out, const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::table: {
+      out += '{';
+      bool first = true;
+      for (auto&& [key, value] : *node.as_table()) {
+        if (!first) out += ',';
+        first = false;
+        append_json_string(out, key.str());
+        out += ':';
+        append_json(out, value);
+      }
+      out += '}';
+      break;
+    }
+    case toml::node_type::array: {
+      out += '[';
+      const toml::array& array = *node.as_array();
+      for (std::size_t i = 0; i < array.size(); ++i) {
+        if (i) out += ',';
+        append_json(out, *array.get(i));
+      }
+      out += ']';
+      break;
+    }
+    case toml::node_type::string: append_json_string(out, node.as_string()->get()); break;
+    case toml::node_type::integer: out += fmt::format("{}", node.as_integer()->get()); break;
+    case toml::node_type::floating_point: {
+      double d = node.as_floating_point()->get();
+      if (std::isfinite(d)) {
+        out += fmt::format("{}", d);
+      } else {
+        out += "null";  // JSON has no NaN/Infinity
+      }
+      break;
+    }
+    case toml::node_type::boolean: out += node.as_boolean()->get() ? "true" : "false"; break;
+    default: {
+      std::ostringstream text;
+      node.visit([&](auto&& v) { text << v; });
+      append_json_string(out, text.str());
+    }
+  }
+}
+
 std::string to_json(const toml::node& node) {
-  std::ostringstream out;
-  // No indentation: these strings are carried into alerts and logs as compact JSON.
-  out << toml::json_formatter(node, toml::format_flags::quote_dates_and_times |
-                                        toml::format_flags::quote_infinities_and_nans |
-                                        toml::format_flags::allow_unicode_strings);
-  return out.str();
+  std::string out;
+  append_json(out, node);
+  return out;
 }
 
 bool is_uuid(std::string_view s) {
