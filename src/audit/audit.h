@@ -54,6 +54,10 @@ struct AuditRecord {
   std::string_view text;      // the record text from `audit(` to the end (before any 0x1D)
   std::span<const AuditField> fields;  // in record order, placeholders (?, (null), "") dropped
   std::span<const std::string_view> tags;  // rule keys (the `key` field, removed from fields)
+  // Set when go-libaudit's enrichment fails for this record (e.g. "failed to find arg a1" for a
+  // split EXECVE argument, a SYSCALL without `arch`). As in go-libaudit the record then has no
+  // fields (tags found before the failure are kept); the header (type, time, serial) is valid.
+  std::string_view error;
 
   // First field with this name, or nullptr.
   const AuditField* find(std::string_view name) const;
@@ -102,6 +106,10 @@ struct AuditEvent {
 struct AssemblerOptions {
   size_t max_in_flight = 50;    // auditbeat's default
   int64_t timeout_ms = 2000;    // measured in record time for file input
+  // Caps on one event (hostile input: a million records with one serial). Records beyond them
+  // are dropped and counted in AssemblerStats::dropped_records.
+  size_t max_records_per_event = 4096;
+  size_t max_bytes_per_event = 16u << 20;
 };
 
 struct AssemblerStats {
@@ -109,6 +117,7 @@ struct AssemblerStats {
   uint64_t events = 0;
   uint64_t incomplete = 0;
   uint64_t lost = 0;  // serial gaps between released events
+  uint64_t dropped_records = 0;  // records refused because one event exceeded the size caps
 };
 
 class EventAssembler {
@@ -117,9 +126,11 @@ class EventAssembler {
   explicit EventAssembler(Sink sink, AssemblerOptions options = {});
   ~EventAssembler();
 
-  // Copies the record; may release zero or more events to the sink.
+  // Copies the record; may release zero or more events to the sink (completion, max_in_flight).
+  // add() never expires groups by time on its own: time only advances through expire().
   void add(const AuditRecord& record);
-  // Releases groups whose timeout expired, given the current time (record time or wall clock).
+  // Releases groups whose timeout expired, given the current time. File replay: call it with the
+  // record's time before each add() (deterministic, §16.2). Live input: wall clock every 500 ms.
   void expire(int64_t now_ms);
   // Releases everything pending (end of input, shutdown).
   void flush();
