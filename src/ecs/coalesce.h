@@ -1,0 +1,160 @@
+// go-libaudit's aucoalesce, ported: the records of one audit event -> one coalesced event
+// (docs/audit-to-ecs.md §6-§8). Internal to the ECS layer; EcsNormalizer maps the result to ECS.
+// Every view points into the AuditEvent's records, the normalization table, the IdResolver or
+// the Coalescer's arena, so a Coalesced is valid until the next coalesce() call.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "audit/audit.h"
+#include "base/arena.h"
+#include "ecs/id_resolver.h"
+#include "ecs/normalizations.h"
+
+namespace audetect::ecs::detail {
+
+// A small insertion-ordered string map. Events carry a few dozen fields, so a linear scan beats
+// hashing, and clear() keeps the capacity for the next event.
+class FlatMap {
+ public:
+  struct Entry {
+    std::string_view key;
+    std::string_view value;
+  };
+
+  void clear() { items_.clear(); }
+  bool empty() const { return items_.empty(); }
+  size_t size() const { return items_.size(); }
+  std::span<const Entry> items() const { return items_; }
+
+  const std::string_view* find(std::string_view key) const {
+    for (const Entry& e : items_)
+      if (e.key == key) return &e.value;
+    return nullptr;
+  }
+  bool contains(std::string_view key) const { return find(key) != nullptr; }
+  std::string_view get(std::string_view key) const {
+    const std::string_view* v = find(key);
+    return v ? *v : std::string_view{};
+  }
+  void set(std::string_view key, std::string_view value) {
+    for (Entry& e : items_)
+      if (e.key == key) {
+        e.value = value;
+        return;
+      }
+    items_.push_back({key, value});
+  }
+  bool erase(std::string_view key) {
+    for (size_t i = 0; i < items_.size(); ++i)
+      if (items_[i].key == key) {
+        items_.erase(items_.begin() + static_cast<std::ptrdiff_t>(i));
+        return true;
+      }
+    return false;
+  }
+
+ private:
+  std::vector<Entry> items_;
+};
+
+struct EcsEntity {
+  std::string_view id;
+  std::string_view name;
+  bool empty() const { return id.empty() && name.empty(); }
+};
+
+struct Address {
+  bool present = false;
+  std::string_view ip, port, path;
+};
+
+enum class Direction : uint8_t { kNone, kIngress, kEgress };
+
+struct Coalesced {
+  // Set when coalescing failed: the event is published as an error (§10).
+  std::string_view error;
+
+  int64_t time_ms = 0;
+  uint32_t sequence = 0;
+  uint32_t record_type = 0;
+  std::string_view category;  // coarse audit category ("audit-rule", "user-login", ...)
+  std::string_view result;    // "success", "fail", "unknown"
+  std::string_view session;
+  std::span<const std::string_view> tags;
+
+  std::string_view actor_primary, actor_secondary;
+  std::string_view action;
+  std::string_view object_type, object_primary, object_secondary;
+  std::string_view how;
+
+  FlatMap user_ids;      // auid, uid, euid, ... -> id text
+  FlatMap user_names;    // same keys -> resolved names
+  FlatMap user_selinux;  // user, role, domain, level, category
+  FlatMap data;
+
+  std::vector<const audit::AuditRecord*> paths;
+
+  std::string_view pid, ppid, title, name, exe, cwd;
+  std::vector<std::string_view> args;
+
+  bool has_file = false;
+  std::string_view file_path, file_device, file_inode, file_mode, file_uid, file_gid, file_owner,
+      file_group;
+  FlatMap file_selinux;
+
+  Address source, destination;
+  Direction direction = Direction::kNone;
+
+  std::string_view ecs_kind;
+  std::vector<std::string_view> ecs_category, ecs_type;
+  std::string_view ecs_outcome;
+  EcsEntity ecs_user, ecs_user_effective, ecs_user_target, ecs_user_changes, ecs_group;
+};
+
+struct CoalesceOptions {
+  bool resolve_ids = true;
+  bool resolve_paths = false;
+};
+
+class Coalescer {
+ public:
+  Coalescer(CoalesceOptions options, IdResolver* resolver);
+
+  // Coalesces `event` into `out` (cleared first). The resolver's begin_event() must have been
+  // called for this event when resolve_ids is on.
+  void coalesce(const audit::AuditEvent& event, Coalesced& out);
+
+  // Warnings of the last coalesce(), in the order they arose.
+  std::span<const std::string> warnings() const { return {warnings_.data(), warning_count_}; }
+
+  // The coarse audit category of a record type (auparse's GetAuditEventType).
+  static std::string_view audit_category(uint32_t record_type);
+
+ private:
+  void reset(Coalesced& out);
+  std::string& add_warning();
+  void new_event(const audit::AuditRecord* special, const audit::AuditRecord& source, Coalesced& out);
+  void add_sockaddr(const audit::AuditRecord& record, Coalesced& out);
+  void add_execve(const audit::AuditRecord& record, Coalesced& out);
+  void add_fields_to_data(const audit::AuditRecord& record, Coalesced& out);
+  void apply_normalization(Coalesced& out);
+  void set_file_object(Coalesced& out, int path_index_hint);
+  void add_process(Coalesced& out);
+  void resolve_ids(Coalesced& out);
+  void warn_not_found(std::string_view what, Names keys);
+  std::string_view lookup_value(const Coalesced& out, std::string_view key, bool* found) const;
+
+  CoalesceOptions options_;
+  IdResolver* resolver_;
+  Arena arena_;
+  FlatMap scratch_;  // one record's fields, duplicates resolved
+  std::vector<std::string> warnings_;
+  size_t warning_count_ = 0;
+};
+
+}  // namespace audetect::ecs::detail
