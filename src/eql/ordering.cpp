@@ -1,5 +1,6 @@
 #include "eql/ordering.h"
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -138,7 +139,9 @@ std::optional<int64_t> parse_java_pattern(std::string_view text, std::string_vie
           if (!fixed_digits(text, tp, 2, v)) return std::nullopt;
           p.year = 2000 + v;
         } else {
-          if (!var_digits(text, tp, 9, v)) return std::nullopt;
+          // Adjacent numeric fields (yyyyMMdd) need a fixed width to know where the year ends.
+          bool adjacent = i < pattern.size() && std::isalpha(static_cast<unsigned char>(pattern[i]));
+          if (!(adjacent ? fixed_digits(text, tp, run, v) : var_digits(text, tp, 9, v))) return std::nullopt;
           p.year = v;
         }
         break;
