@@ -7,6 +7,7 @@
 #        BENCH_FLAT=1      also measure peak memory on the 2x log (0 to skip)
 #        BENCH_GBENCH=1    also run every BUILD_DIR/bench/bench_* Google Benchmark binary (0 to skip)
 #        BENCH_FILTER=...  --benchmark_filter passed to those binaries
+#        AUDETECT_CORPUS_DIR  when it has rules/elastic, scan is also timed with all of those rules loaded
 #
 # Every command reads the same file from the page cache (warmed by a first cat); each is timed with
 # /usr/bin/time -v (wall, user+sys CPU, peak RSS). The machine is shared, so repeat when numbers matter.
@@ -90,6 +91,11 @@ row "ausearch -if FILE -k audit_proc -f /proc/modules" scan-peer "$log"
 if has_subcommand scan; then
   measure "audetect scan" "$out/alerts.ndjson" "$audetect" scan "$log"; row "audetect scan FILE" scan "$log"
   echo "bench: audetect scan wrote $(wc -l < "$out/alerts.ndjson") alerts; expected $(meta "$log" modules_alerts)" >&2
+  corpus_rules=${AUDETECT_CORPUS_DIR:-/work/shared/corpus}/rules/elastic
+  if [ -d "$corpus_rules" ]; then
+    measure "audetect scan, corpus rules" "$out/alerts-corpus.ndjson" "$audetect" scan --rules "$corpus_rules" "$log"
+    row "audetect scan --rules corpus/rules/elastic FILE" scan "$log"
+  fi
 else
   echo "bench: skipped audetect scan: $audetect has no scan subcommand yet" >&2
 fi
