@@ -29,6 +29,7 @@ class Schema;  // eql/schema.h: field name -> type, aliases, null_value, ignore_
 namespace ast {
 struct Statement;
 }
+struct FieldRef;  // evaluator.h
 
 // ---------------------------------------------------------------------------------------------
 // Parsing (syntax only; no schema needed). Useful for tools that only validate syntax.
@@ -122,7 +123,7 @@ class KeyExtractor {
   std::string written_;
   bool optional_ = false;
   bool always_null_ = false;
-  uint8_t type_ = 0;  // internal field-type tag used to normalise values
+  std::shared_ptr<const FieldRef> field_;  // type information used to normalise values
 };
 
 // A compiled boolean condition over one event (event category test included).
