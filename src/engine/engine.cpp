@@ -1,0 +1,370 @@
+#include "engine/engine.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "engine/timestamp.h"
+
+namespace audetect::engine {
+namespace {
+
+int64_t system_now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+bool glob_match(std::string_view text, std::string_view pattern) {
+  size_t t = 0, p = 0, star = std::string_view::npos, mark = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = t;
+    } else if (p < pattern.size() && pattern[p] == text[t]) {
+      ++p, ++t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+std::string duration_text(int64_t ms) {
+  if (ms % 60000 == 0) return fmt::format("{}m", ms / 60000);
+  if (ms % 1000 == 0) return fmt::format("{}s", ms / 1000);
+  return fmt::format("{}ms", ms);
+}
+
+// What the alert builder needs from a match, kept alive by the windows holding it.
+struct MatchPayload {
+  std::vector<Event> events;
+  std::vector<SourceIdentity> identities;
+  std::vector<SourceRewrite> rewrites;
+  bool sequence = false;
+};
+
+const FieldPath& timestamp_path() {
+  static const FieldPath p("@timestamp");
+  return p;
+}
+
+}  // namespace
+
+bool index_matches(std::string_view index, const std::vector<std::string>& patterns) {
+  if (patterns.empty()) return true;  // a data view: every index
+  bool included = false;
+  for (const std::string& p : patterns) {
+    if (!p.empty() && p[0] == '-') {
+      if (glob_match(index, std::string_view(p).substr(1))) return false;
+    } else if (!included) {
+      included = glob_match(index, p);
+    }
+  }
+  return included;
+}
+
+struct DetectionEngine::RuleState {
+  rules::Rule rule;
+  std::string uuid;
+  std::unique_ptr<RuleMatcher> matcher;
+  std::string not_runnable_reason;
+  std::unique_ptr<RuleAlertTemplate> alert_template;
+  std::unique_ptr<RuleWindows> windows;
+  RuleWindows::Emit emit;
+  FieldPath override_path;  // empty: @timestamp
+  bool override_is_ingested = false;
+  FieldPath order_path;  // empty: @timestamp
+  std::string last_index;
+  bool last_index_matched = false;
+  bool index_known = false;
+  uint64_t without_timestamp = 0;
+};
+
+DetectionEngine::DetectionEngine(std::vector<EngineRule> rules, AlertSink& sink, EngineOptions options)
+    : sink_(sink), options_(std::move(options)), ids_(options_.alert_id_retention_ms) {
+  if (!options_.wall_clock_ms) options_.wall_clock_ms = system_now_ms;
+  const int64_t loaded = options_.loaded_at_ms >= 0 ? options_.loaded_at_ms : options_.wall_clock_ms();
+  for (EngineRule& er : rules) {
+    auto st = std::make_unique<RuleState>();
+    st->rule = std::move(er.rule);
+    st->uuid = er.uuid.empty() ? st->rule.rule_id : er.uuid;
+    st->matcher = std::move(er.matcher);
+    st->not_runnable_reason = std::move(er.not_runnable_reason);
+    if (!st->matcher && st->not_runnable_reason.empty()) st->not_runnable_reason = "no matcher";
+    RuleAlertTemplate::Options to;
+    to.uuid = st->uuid;
+    to.space = options_.space;
+    to.kibana_version = options_.kibana_version;
+    to.loaded_at_ms = loaded;
+    to.immutable = options_.immutable_rules;
+    st->alert_template = std::make_unique<RuleAlertTemplate>(st->rule, to);
+    st->windows = std::make_unique<RuleWindows>(Schedule::of(st->rule), ids_);
+    if (!st->rule.timestamp_override.empty()) {
+      st->override_path = FieldPath(st->rule.timestamp_override);
+      st->override_is_ingested = st->rule.timestamp_override == "event.ingested";
+    }
+    if (!st->rule.timestamp_field.empty() && st->rule.timestamp_field != "@timestamp")
+      st->order_path = FieldPath(st->rule.timestamp_field);
+    RuleState* raw = st.get();
+    st->emit = [this, raw](const Candidate& c, int64_t detection_ms) { emit(*raw, c, detection_ms); };
+    rules_.push_back(std::move(st));
+  }
+}
+
+DetectionEngine::~DetectionEngine() = default;
+
+std::vector<EngineRule> DetectionEngine::prepare(std::vector<rules::Rule> rules) {
+  std::vector<EngineRule> out;
+  out.reserve(rules.size());
+  for (rules::Rule& r : rules) {
+    EngineRule er;
+    if (r.type != rules::RuleType::kEql) {
+      er.not_runnable_reason =
+          r.not_runnable_reason.empty() ? fmt::format("rule type {} is not runnable yet", rules::to_string(r.type))
+                                        : r.not_runnable_reason;
+    } else if (!r.runnable && !r.not_runnable_reason.empty()) {
+      er.not_runnable_reason = r.not_runnable_reason;
+    } else {
+      auto m = compile_eql_matcher(r);
+      if (m.is_ok()) er.matcher = std::move(m.value());
+      else er.not_runnable_reason = m.status().message();
+    }
+    er.rule = std::move(r);
+    out.push_back(std::move(er));
+  }
+  return out;
+}
+
+void DetectionEngine::advance_clock(int64_t now_ms) {
+  if (now_ms <= clock_ms_) return;
+  clock_ms_ = now_ms;
+  if (now_ms <= next_due_) return;  // nothing scheduled before now: skip the per-rule loop
+  int64_t next = INT64_MAX;
+  for (auto& r : rules_) {
+    if (!r->matcher || r->matcher->is_sequence()) continue;
+    if (!r->windows->started()) r->windows->start(now_ms);
+    r->windows->run_until(now_ms, r->emit);
+    next = std::min(next, *r->windows->next_execution());
+  }
+  next_due_ = next == INT64_MAX ? INT64_MIN : next;
+}
+
+void DetectionEngine::tick(int64_t now_ms) {
+  if (options_.clock == EngineOptions::Clock::kWallClock) advance_clock(now_ms);
+}
+
+void DetectionEngine::process(const Event& event) {
+  ++events_;
+  const std::optional<int64_t> ts = event_time_ms(event, timestamp_path());
+  if (!ts) ++events_without_timestamp_;
+  if (options_.clock == EngineOptions::Clock::kEventTime) {
+    if (ts) advance_clock(*ts);
+  } else {
+    advance_clock(options_.wall_clock_ms());
+  }
+  bool index_done = false;
+  for (auto& rp : rules_) {
+    RuleState& r = *rp;
+    if (!r.matcher) continue;
+    if (!index_done) {
+      source_index(event, options_.fallback_index, index_);
+      index_done = true;
+    }
+    if (!r.index_known || r.last_index != index_) {
+      r.last_index = index_;
+      r.last_index_matched = index_matches(index_, r.rule.index);
+      r.index_known = true;
+    }
+    if (!r.last_index_matched) continue;
+    if (r.matcher->is_sequence()) {
+      r.matcher->push(event);
+      continue;
+    }
+    if (!r.matcher->matches(event)) continue;
+    offer_event(r, event, ts.value_or(INT64_MIN));
+  }
+}
+
+void DetectionEngine::offer_event(RuleState& r, const Event& event, int64_t ts) {
+  const bool replay = options_.clock == EngineOptions::Clock::kEventTime;
+  const bool has_ts = ts != INT64_MIN;
+  // Window membership: timestamp_override, falling back to @timestamp unless the rule disables that.
+  std::optional<int64_t> window_ts;
+  if (r.override_path.empty()) {
+    if (has_ts) window_ts = ts;
+  } else if (replay && r.override_is_ingested && has_ts) {
+    window_ts = ts - ((ts % 1000) + 1000) % 1000;  // ingested "now", whole seconds
+  } else {
+    window_ts = event_time_ms(event, r.override_path);
+    if (!window_ts && !r.rule.timestamp_override_fallback_disabled && has_ts) window_ts = ts;
+  }
+  std::optional<int64_t> order_ts = r.order_path.empty() ? (has_ts ? std::optional<int64_t>(ts) : std::nullopt)
+                                                         : event_time_ms(event, r.order_path);
+  if (!window_ts || !order_ts) {
+    ++r.without_timestamp;
+    return;
+  }
+  const uint64_t seq = ++seq_;
+  const bool eager = options_.eager;
+  const int64_t now = options_.clock == EngineOptions::Clock::kEventTime ? clock_ms_ : options_.wall_clock_ms();
+  const int64_t ingested_override = replay && has_ts ? ts : -1;
+  auto make = [&]() {
+    auto payload = std::make_shared<MatchPayload>();
+    payload->events.push_back(event.clone());
+    payload->identities.push_back(source_identity(event, options_.fallback_index));
+    payload->rewrites.push_back(SourceRewrite{ingested_override});
+    auto c = std::make_shared<Candidate>();
+    c->window_ts = *window_ts;
+    c->order_ts = *order_ts;
+    c->seq = seq;
+    c->dedup_id = event_alert_id(payload->identities[0], options_.space, r.uuid);
+    c->payload = std::move(payload);
+    return CandidatePtr(std::move(c));
+  };
+  r.windows->offer(*window_ts, 0, *order_ts, seq, now, eager ? &r.emit : nullptr, make);
+  if (eager) next_due_ = std::min(next_due_ == INT64_MIN ? INT64_MAX : next_due_, *r.windows->next_execution());
+  else if (next_due_ == INT64_MIN || *r.windows->next_execution() < next_due_) next_due_ = *r.windows->next_execution();
+}
+
+void DetectionEngine::offer_sequence(RuleState& r, SequenceMatch&& match) {
+  const bool replay = options_.clock == EngineOptions::Clock::kEventTime;
+  auto payload = std::make_shared<MatchPayload>();
+  payload->sequence = true;
+  int64_t lo = INT64_MAX, hi = INT64_MIN;
+  std::optional<int64_t> order;
+  for (const Event& e : match.events) {
+    std::optional<int64_t> ts = event_time_ms(e, timestamp_path());
+    std::optional<int64_t> w;
+    if (r.override_path.empty()) w = ts;
+    else if (replay && r.override_is_ingested && ts) w = *ts - ((*ts % 1000) + 1000) % 1000;
+    else {
+      w = event_time_ms(e, r.override_path);
+      if (!w && !r.rule.timestamp_override_fallback_disabled) w = ts;
+    }
+    if (!w) {
+      ++r.without_timestamp;
+      return;
+    }
+    lo = std::min(lo, *w), hi = std::max(hi, *w);
+    if (!order) order = r.order_path.empty() ? ts : event_time_ms(e, r.order_path);
+    payload->identities.push_back(source_identity(e, options_.fallback_index));
+    payload->rewrites.push_back(SourceRewrite{replay && ts ? *ts : -1});
+  }
+  if (!order) {
+    ++r.without_timestamp;
+    return;
+  }
+  payload->events = std::move(match.events);
+  auto c = std::make_shared<Candidate>();
+  c->window_ts = hi;
+  c->order_ts = *order;
+  c->seq = ++seq_;
+  c->dedup_id = sequence_shell_id(payload->identities, r.uuid);
+  c->payload = std::move(payload);
+  CandidatePtr cp = std::move(c);
+  // The runner reports sequences at end of input: this rule's executions are replayed up to each
+  // sequence's time, so windows and the cap apply as if it had been found on schedule.
+  r.windows->run_until(hi, r.emit);
+  r.windows->offer(hi, hi - lo, cp->order_ts, cp->seq, hi, nullptr, [&] { return cp; });
+}
+
+void DetectionEngine::emit(RuleState& r, const Candidate& c, int64_t detection_ms) {
+  const auto& p = *static_cast<const MatchPayload*>(c.payload.get());
+  ExecutionInfo exec{detection_ms, execution_uuid(r.uuid, detection_ms)};
+  if (!p.sequence) {
+    render_event_alert(*r.alert_template, p.events[0], p.identities[0], c.dedup_id, exec, p.rewrites[0], doc_, view_);
+    sink_.write(view_);
+    ++alerts_;
+    return;
+  }
+  render_sequence_alerts(*r.alert_template, p.events, p.identities, exec, p.rewrites, docs_, views_);
+  for (const AlertView& v : views_) {
+    sink_.write(v);
+    ++alerts_;
+  }
+}
+
+void DetectionEngine::finish() {
+  if (finished_) return;
+  finished_ = true;
+  for (auto& rp : rules_) {
+    RuleState& r = *rp;
+    if (!r.matcher) continue;
+    if (r.matcher->is_sequence()) {
+      r.matcher->finish();
+      std::vector<SequenceMatch> matches = r.matcher->take_sequences();
+      std::vector<std::pair<int64_t, size_t>> order;
+      for (size_t i = 0; i < matches.size(); ++i) {
+        int64_t t = INT64_MIN;
+        for (const Event& e : matches[i].events) t = std::max(t, event_time_ms(e, timestamp_path()).value_or(INT64_MIN));
+        order.emplace_back(t, i);
+      }
+      std::stable_sort(order.begin(), order.end());
+      for (auto& [t, i] : order) offer_sequence(r, std::move(matches[i]));
+    }
+    r.windows->finish(r.emit);
+    if (clock_ms_ != INT64_MIN) r.windows->run_until(clock_ms_ + 1, r.emit);
+  }
+  sink_.close();
+}
+
+std::vector<RuleReport> DetectionEngine::report() const {
+  std::vector<RuleReport> out;
+  for (const auto& rp : rules_) {
+    RuleReport rr;
+    rr.name = rp->rule.name;
+    rr.rule_id = rp->rule.rule_id;
+    rr.runnable = rp->matcher != nullptr;
+    rr.not_runnable_reason = rp->not_runnable_reason;
+    rr.max_signals = rp->windows->schedule().max_signals;
+    rr.interval_ms = rp->windows->schedule().interval_ms;
+    rr.look_back_ms = rp->windows->schedule().width_ms() - rr.interval_ms;
+    rr.stats = rp->windows->stats();
+    rr.without_timestamp = rp->without_timestamp;
+    out.push_back(std::move(rr));
+  }
+  return out;
+}
+
+std::string DetectionEngine::summary(uint64_t events_read) const {
+  std::vector<RuleReport> reports = report();
+  size_t runnable = 0;
+  for (const auto& r : reports) runnable += r.runnable;
+  std::string s = fmt::format("summary: {} events read, {} rules loaded ({} runnable), {} alerts\n", events_read,
+                              reports.size(), runnable, alerts_);
+  if (events_without_timestamp_)
+    s += fmt::format("  warning: {} events have no usable @timestamp\n", events_without_timestamp_);
+  for (const auto& r : reports) {
+    if (!r.runnable) {
+      s += fmt::format("  rule \"{}\" ({}): not runnable: {}\n", r.name, r.rule_id, r.not_runnable_reason);
+      continue;
+    }
+    const WindowStats& st = r.stats;
+    s += fmt::format("  rule \"{}\" ({}): executions {}, matches {}, alerts {}, suppressed {} (already alerted)\n",
+                     r.name, r.rule_id, st.executions, st.matches, st.alerts, st.duplicates);
+    if (st.capped_executions)
+      s += fmt::format("    warning: {} execution(s) reached max_signals {}: {} ({} matches not alerted there)\n",
+                       st.capped_executions, r.max_signals, kMaxSignalsWarning, st.capped_hits_not_alerted);
+    if (st.late_missed)
+      s += fmt::format("    warning: {} match(es) arrived later than the look-back covers (interval {}, additional "
+                       "look-back {}) and were missed\n",
+                       st.late_missed, duration_text(r.interval_ms), duration_text(std::max<int64_t>(0, r.look_back_ms)));
+    if (st.gap_executions)
+      s += fmt::format("    warning: the window is shorter than the interval: {} execution(s) left gaps totalling {}\n",
+                       st.gap_executions, duration_text(st.gap_ms));
+    if (r.without_timestamp)
+      s += fmt::format("    warning: {} match(es) had no usable timestamp and could not be placed in a window\n",
+                       r.without_timestamp);
+    if (st.windows_truncated)
+      s += fmt::format("    warning: {} match(es) fell into more than {} windows; the rest were ignored\n",
+                       st.windows_truncated, RuleWindows::kMaxWindowsPerMatch);
+  }
+  return s;
+}
+
+}  // namespace audetect::engine
