@@ -8,6 +8,7 @@ PACKAGES=(
   clang libclang-rt-14-dev            # libFuzzer and sanitizer runtimes
   libsimdjson-dev libcli11-dev libfmt-dev libtomlplusplus-dev libre2-dev
   libaudit-dev libcap-ng-dev zlib1g-dev libyaml-cpp-dev
+  libssl-dev                          # SHA-256 for Kibana-compatible alert ids (engine)
   libgtest-dev libgmock-dev libbenchmark-dev
   auditd                              # ausearch/auditctl: benchmark peer and capture tooling
   jq util-linux procps
