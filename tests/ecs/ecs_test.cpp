@@ -12,6 +12,7 @@
 #include "ecs/ecs.h"
 #include "event/event.h"
 #include "event/json.h"
+#include "base/utf8.h"
 
 namespace audetect::ecs {
 namespace {
@@ -129,6 +130,274 @@ TEST(EcsNormalizer, WorkedExampleAuditdManagerProfile) {
   auto docs = normalize_text(read_file(kTestData + "cat_proc_modules.log"), test_options(Profile::kAuditdManager));
   ASSERT_EQ(docs.size(), 1u);
   EXPECT_EQ(canonical_json(docs[0]), compact_golden(kTestData + "cat_proc_modules.auditd_manager.json")) << docs[0];
+}
+
+
+// Parses one NDJSON document for field checks.
+struct Doc {
+  EventBuilder builder;
+  Event event;
+  explicit Doc(const std::string& line) {
+    JsonEventReader reader;
+    JsonError error;
+    EXPECT_EQ(reader.parse(line, builder, &error), JsonEventReader::Outcome::kEvent) << error.reason << ": " << line;
+    event = builder.finish();
+  }
+  const Value* get(std::string_view path) const { return event.get(FieldPath(path)); }
+  std::string str(std::string_view path) const {
+    const Value* v = get(path);
+    return v && v->is_string() ? std::string(v->as_string()) : std::string("<absent>");
+  }
+  bool has(std::string_view path) const { return get(path) != nullptr; }
+};
+
+const char* kRelativeOpen =
+    "type=SYSCALL msg=audit(1700000100.001:500): arch=c000003e syscall=257 success=yes exit=3 a0=ffffff9c "
+    "a1=55d0 a2=0 a3=0 items=1 ppid=2150 pid=2300 auid=1000 uid=1000 gid=1000 euid=1000 suid=1000 fsuid=1000 "
+    "egid=1000 sgid=1000 fsgid=1000 tty=pts0 ses=3 comm=\"cat\" exe=\"/usr/bin/cat\" subj=unconfined key=\"audit_proc\"\n"
+    "type=CWD msg=audit(1700000100.001:500): cwd=\"/proc\"\n"
+    "type=PATH msg=audit(1700000100.001:500): item=0 name=\"modules\" inode=4026532067 dev=00:15 mode=0100444 "
+    "ouid=0 ogid=0 rdev=00:00 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0\n"
+    "type=PROCTITLE msg=audit(1700000100.001:500): proctitle=636174006D6F64756C6573\n"
+    "type=EOE msg=audit(1700000100.001:500):\n";
+
+TEST(EcsNormalizer, RelativePathStaysRelativeByDefault) {
+  auto docs = normalize_text(kRelativeOpen, test_options(Profile::kAuditdManager));
+  ASSERT_EQ(docs.size(), 1u);
+  Doc d(docs[0]);
+  EXPECT_EQ(d.str("file.path"), "modules");  // auditbeat's behaviour (quirk §14.1)
+  EXPECT_EQ(d.str("auditd.summary.object.primary"), "modules");
+  EXPECT_EQ(d.str("process.working_directory"), "/proc");
+}
+
+TEST(EcsNormalizer, ResolvePathsJoinsWithCwd) {
+  auto options = test_options(Profile::kAuditdManager);
+  options.resolve_paths = true;
+  auto docs = normalize_text(kRelativeOpen, options);
+  ASSERT_EQ(docs.size(), 1u);
+  Doc d(docs[0]);
+  EXPECT_EQ(d.str("file.path"), "/proc/modules");
+  // The raw record stays visible where auditbeat puts it.
+  EXPECT_EQ(d.str("auditd.summary.object.primary"), "modules");
+
+  std::string dotted = kRelativeOpen;
+  dotted.replace(dotted.find("name=\"modules\""), 14, "name=\"../proc/./modules\"");
+  dotted.replace(dotted.find("cwd=\"/proc\""), 11, "cwd=\"/sys/\"");
+  docs = normalize_text(dotted, options);
+  ASSERT_EQ(docs.size(), 1u);
+  EXPECT_EQ(Doc(docs[0]).str("file.path"), "/proc/modules");
+}
+
+TEST(EcsNormalizer, NamesFromGivenFiles) {
+  std::string text = kRelativeOpen;
+  for (auto [from, to] : {std::pair<std::string, std::string>{"auid=1000", "auid=1001"}, {" uid=1000", " uid=4242"},
+                          {"euid=1000", "euid=0"}, {" gid=1000", " gid=50"}, {"ouid=0", "ouid=1001"}}) {
+    text.replace(text.find(from), from.size(), to);
+  }
+  auto docs = normalize_text(text, test_options(Profile::kAuditbeat));
+  ASSERT_EQ(docs.size(), 1u);
+  Doc d(docs[0]);
+  EXPECT_EQ(d.str("user.audit.name"), "bob");
+  EXPECT_EQ(d.str("user.id"), "4242");
+  EXPECT_FALSE(d.has("user.name"));  // unknown uid: no name
+  EXPECT_EQ(d.str("user.effective.name"), "root");
+  EXPECT_EQ(d.str("user.group.name"), "staff");
+  EXPECT_EQ(d.str("file.owner"), "bob");
+  EXPECT_EQ(d.str("file.group"), "root");
+  EXPECT_EQ(d.str("auditd.summary.actor.primary"), "bob");
+  EXPECT_EQ(d.str("auditd.summary.actor.secondary"), "4242");
+
+  auto no_resolve = test_options(Profile::kAuditbeat);
+  no_resolve.resolve_ids = false;
+  docs = normalize_text(text, no_resolve);
+  ASSERT_EQ(docs.size(), 1u);
+  Doc n(docs[0]);
+  EXPECT_FALSE(n.has("user.audit.name"));
+  EXPECT_FALSE(n.has("file.owner"));
+  EXPECT_EQ(n.str("auditd.summary.actor.primary"), "1001");
+}
+
+TEST(EcsNormalizer, PasswdFileIsReloadedAfterTtl) {
+  std::string dir = ::testing::TempDir();
+  std::string passwd = dir + "/ecs_passwd_reload";
+  std::string group = dir + "/ecs_group_reload";
+  { std::ofstream(passwd) << "carol:x:1000:1000::/home/carol:/bin/sh\n"; }
+  { std::ofstream(group) << "carol:x:1000:\n"; }
+  auto options = test_options(Profile::kAuditbeat);
+  options.passwd_file = passwd;
+  options.group_file = group;
+  auto now = std::make_shared<int64_t>(1'700'000'000'000);
+  options.clock_ms = [now] { return *now; };
+  EcsNormalizer normalizer(options);
+  EventBuilder builder;
+  audit::RecordParser parser;
+  std::string user_name;
+  audit::EventAssembler assembler([&](const audit::AuditEvent& ev) {
+    normalizer.normalize(ev, builder);
+    std::string line;
+    write_ndjson(line, builder.finish());
+    user_name = Doc(line).str("user.name");
+  });
+  auto feed = [&] {
+    std::istringstream in(read_file(kTestData + "cat_proc_modules.log"));
+    std::string line;
+    audit::AuditRecord record;
+    std::string reason;
+    while (std::getline(in, line))
+      if (parser.parse_line(line, record, &reason)) assembler.add(record);
+    assembler.flush();
+  };
+  feed();
+  EXPECT_EQ(user_name, "carol");
+  { std::ofstream(passwd) << "dave:x:1000:1000::/home/dave:/bin/sh\n# changed and longer\n"; }
+  feed();
+  EXPECT_EQ(user_name, "carol");  // cached until the TTL passes
+  *now += 61'000;
+  feed();
+  EXPECT_EQ(user_name, "dave");
+}
+
+TEST(EcsNormalizer, HostileBytesBecomeValidUtf8) {
+  // proctitle "a\xff\x01b" + NUL + "\xc3(" ; comm stays hex (auditbeat); exe has a raw control byte.
+  std::string text =
+      "type=SYSCALL msg=audit(1700000200.000:600): arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=4 "
+      "items=0 ppid=1 pid=600 auid=1000 uid=1000 gid=1000 euid=1000 suid=1000 fsuid=1000 egid=1000 sgid=1000 "
+      "fsgid=1000 tty=pts0 ses=3 comm=61FF0162 exe=2F746D702F78FF subj=unconfined key=(null)\n"
+      "type=EXECVE msg=audit(1700000200.000:600): argc=2 a0=61FF0162 a1=C328\n"
+      "type=PROCTITLE msg=audit(1700000200.000:600): proctitle=61FF016200C328\n"
+      "type=EOE msg=audit(1700000200.000:600):\n";
+  for (Profile p : {Profile::kAuditdManager, Profile::kAuditbeat}) {
+    auto options = test_options(p);
+    options.preserve_original = true;
+    auto docs = normalize_text(text, options);
+    ASSERT_EQ(docs.size(), 1u);
+    EXPECT_TRUE(utf8::valid(docs[0])) << docs[0];
+    EXPECT_EQ(docs[0].find('\x01'), std::string::npos);  // control characters are escaped
+    Doc d(docs[0]);
+    EXPECT_EQ(d.str("process.title"), "a\xEF\xBF\xBD\x01" "b \xEF\xBF\xBD(");
+    EXPECT_EQ(d.str("process.executable"), "/tmp/x\xEF\xBF\xBD");
+    EXPECT_EQ(d.str("process.name"), "61FF0162");  // comm is never decoded (quirk §14.4)
+    const Value* args = d.get("process.args");
+    ASSERT_TRUE(args && args->is_array());
+    ASSERT_EQ(args->as_array().size(), 2u);
+    EXPECT_EQ(args->as_array()[1].as_string(), "\xEF\xBF\xBD(");
+  }
+}
+
+TEST(EcsNormalizer, CompoundEventWithoutSyscallIsAnErrorDocument) {
+  std::string text =
+      "type=CWD msg=audit(1700000300.000:700): cwd=\"/\"\n"
+      "type=PATH msg=audit(1700000300.000:700): item=0 name=\"/etc/shadow\" nametype=NORMAL\n"
+      "type=EOE msg=audit(1700000300.000:700):\n";
+  for (Profile p : {Profile::kAuditdManager, Profile::kAuditbeat}) {
+    auto docs = normalize_text(text, test_options(p));
+    ASSERT_EQ(docs.size(), 1u);
+    Doc d(docs[0]);
+    EXPECT_EQ(d.str("error.message"), "missing syscall message in compound event");
+    EXPECT_EQ(d.str("@timestamp"), "2023-11-14T22:18:20.000Z");
+    const Value* original = d.get("event.original");
+    ASSERT_TRUE(original);
+    if (p == Profile::kAuditdManager) {
+      EXPECT_EQ(original->as_string(),
+                "type=CWD msg=audit(1700000300.000:700): cwd=\"/\"\n"
+                "type=PATH msg=audit(1700000300.000:700): item=0 name=\"/etc/shadow\" nametype=NORMAL");
+    } else {
+      ASSERT_TRUE(original->is_array());
+      EXPECT_EQ(original->as_array().size(), 2u);
+    }
+  }
+}
+
+TEST(EcsNormalizer, AuditdManagerPipelineShape) {
+  // LOGIN: old-auid / new-auid style keys, a dash in data keys, a failed syscall with errno name.
+  std::string text =
+      "node=db-7 type=LOGIN msg=audit(1700000400.000:800): pid=900 uid=0 subj=unconfined old-auid=1001 "
+      "auid=1000 tty=(none) old-ses=4294967295 ses=5 res=1\n"
+      "node=db-7 type=SYSCALL msg=audit(1700000401.000:801): arch=c000003e syscall=9999 success=no exit=-2 a0=0 "
+      "a1=0 a2=0 a3=0 items=0 ppid=1 pid=901 auid=1000 uid=1000 gid=1000 euid=1000 suid=1000 fsuid=1000 "
+      "egid=1000 sgid=1000 fsgid=1000 tty=pts0 ses=5 comm=\"x\" exe=\"/usr/bin/x\" subj=unconfined key=(null)\n"
+      "node=db-7 type=EOE msg=audit(1700000401.000:801):\n";
+  auto options = test_options(Profile::kAuditdManager);
+  options.preserve_original = true;
+  auto docs = normalize_text(text, options);
+  ASSERT_EQ(docs.size(), 2u);
+  Doc login(docs[0]);
+  EXPECT_EQ(login.str("host.name"), "db-7");  // node= overrides the host name
+  EXPECT_EQ(login.str("host.hostname"), "db-7");
+  EXPECT_EQ(login.str("auditd.user.old_auid.id"), "1001");
+  EXPECT_EQ(login.str("auditd.user.old_auid.name"), "bob");
+  EXPECT_FALSE(login.has("user.old_auid"));
+  EXPECT_FALSE(login.has("user.old-auid"));
+  EXPECT_EQ(login.str("auditd.data.old_ses"), "4294967295");
+  EXPECT_FALSE(login.has("auditd.data.old-ses"));
+  const Value* seq = login.get("event.sequence");
+  ASSERT_TRUE(seq && seq->is_int());
+  EXPECT_EQ(seq->as_int(), 800);
+  EXPECT_FALSE(login.has("auditd.sequence"));
+  const Value* tags = login.get("tags");
+  ASSERT_TRUE(tags && tags->is_array() && tags->as_array().size() == 2);
+  EXPECT_EQ(tags->as_array()[0].as_string(), "preserve_original_event");
+  EXPECT_EQ(tags->as_array()[1].as_string(), "auditd_manager-auditd");
+  EXPECT_EQ(login.str("event.original").rfind("type=LOGIN msg=audit(1700000400.000:800): pid=900", 0), 0u);
+  const Value* messages = login.get("auditd.messages");
+  ASSERT_TRUE(messages && messages->is_array() && messages->as_array().size() == 1);
+  EXPECT_EQ(login.str("data_stream.dataset"), "auditd_manager.auditd");
+  EXPECT_EQ(login.str("event.dataset"), "auditd_manager.auditd");
+  EXPECT_EQ(login.str("event.ingested"), "2023-11-14T22:13:21Z");
+
+  Doc failed(docs[1]);
+  EXPECT_FALSE(failed.has("event.action"));  // unknown syscall: "" removed as an empty value
+  EXPECT_EQ(failed.str("event.outcome"), "failure");
+  EXPECT_EQ(failed.str("auditd.data.exit"), "ENOENT");  // keyword in the integration's mapping
+  EXPECT_EQ(failed.str("auditd.data.syscall"), "9999");
+  const Value* pid = failed.get("process.pid");
+  ASSERT_TRUE(pid && pid->is_int());
+  EXPECT_EQ(pid->as_int(), 901);
+
+  auto beat = test_options(Profile::kAuditbeat);
+  docs = normalize_text(text, beat);
+  ASSERT_EQ(docs.size(), 2u);
+  Doc login_beat(docs[0]);
+  EXPECT_EQ(login_beat.str("user.old-auid.id"), "1001");
+  EXPECT_EQ(login_beat.str("auditd.data.old-ses"), "4294967295");
+  EXPECT_FALSE(login_beat.has("event.original"));
+  Doc failed_beat(docs[1]);
+  EXPECT_EQ(failed_beat.str("event.action"), "");  // auditbeat writes the empty action
+}
+
+TEST(EcsNormalizer, SocketAddressesInBothProfiles) {
+  // connect() to a unix socket: destination.path (auditbeat) / destination.address (manager).
+  std::string text =
+      "type=SYSCALL msg=audit(1700000500.000:900): arch=c000003e syscall=42 success=yes exit=0 a0=3 a1=7ffd "
+      "a2=6e a3=0 items=0 ppid=1 pid=950 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 "
+      "tty=(none) ses=1 comm=\"nc\" exe=\"/usr/bin/nc\" subj=unconfined key=\"net\"\n"
+      "type=SOCKADDR msg=audit(1700000500.000:900): saddr=01002F72756E2F782E736F636B00\n"
+      "type=EOE msg=audit(1700000500.000:900):\n";
+  auto docs = normalize_text(text, test_options(Profile::kAuditdManager));
+  ASSERT_EQ(docs.size(), 1u);
+  Doc m(docs[0]);
+  EXPECT_EQ(m.str("destination.address"), "/run/x.sock");
+  EXPECT_EQ(m.str("network.direction"), "egress");
+  EXPECT_EQ(m.str("auditd.data.socket.family"), "unix");
+  docs = normalize_text(text, test_options(Profile::kAuditbeat));
+  ASSERT_EQ(docs.size(), 1u);
+  Doc b(docs[0]);
+  EXPECT_EQ(b.str("destination.path"), "/run/x.sock");
+  EXPECT_EQ(b.str("auditd.summary.object.primary"), "/run/x.sock");
+}
+
+TEST(EcsNormalizer, NoPerEventStateLeaksBetweenEvents) {
+  // A file event followed by a process event must not carry file.* or paths over.
+  std::string text = read_file(kTestData + "cat_proc_modules.log") +
+                     "type=USER_CMD msg=audit(1700000600.000:1000): pid=1 uid=1000 auid=1000 ses=3 "
+                     "msg='cwd=\"/home/alice\" cmd=6C73 terminal=pts/0 res=success'\n";
+  auto docs = normalize_text(text, test_options(Profile::kAuditdManager));
+  ASSERT_EQ(docs.size(), 2u);
+  Doc cmd(docs[1]);
+  EXPECT_FALSE(cmd.has("file"));
+  EXPECT_FALSE(cmd.has("auditd.paths"));
+  EXPECT_EQ(cmd.str("event.action"), "ran-command");
+  EXPECT_EQ(cmd.str("auditd.data.cmd"), "ls");
 }
 
 }  // namespace
