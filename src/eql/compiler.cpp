@@ -124,6 +124,31 @@ size_t KeyExtractor::extract(const Event& event, std::vector<KeyValue>& out) con
   return out.size() - before;
 }
 
+bool KeyExtractor::is_date() const { return field_ && field_->family == TypeFamily::kDate; }
+
+const std::vector<std::string>& KeyExtractor::date_formats() const {
+  static const std::vector<std::string> kNone;
+  return field_ ? field_->date_formats : kNone;
+}
+
+std::string format_date_iso(int64_t ms) {
+  // Civil date from days since the epoch (H. Hinnant's algorithm).
+  int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+  int64_t rem = ms - days * 86400000;
+  const int64_t z = days + 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<uint64_t>(z - era * 146097);
+  const uint64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t y = static_cast<int64_t>(yoe) + era * 400;
+  const uint64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const uint64_t mp = (5 * doy + 2) / 153;
+  const uint64_t d = doy - (153 * mp + 2) / 5 + 1;
+  const uint64_t m = mp < 10 ? mp + 3 : mp - 9;
+  if (m <= 2) ++y;
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", y, m, d, rem / 3600000, rem / 60000 % 60, rem / 1000 % 60,
+                     rem % 1000);
+}
+
 // ------------------------------------------------------------------ Compiler
 
 void Compiler::note_field(const FieldRef& f) {
@@ -189,6 +214,8 @@ std::shared_ptr<CompiledQuery> Compiler::compile(const ast::Statement& st) {
         }
         // Every stage (and until) must have the same number of keys, of compatible types.
         const size_t expected = q->stages_[0].keys.size();
+        if (!sequence && expected == 0)
+          fail(DiagCode::kBadKey, st.items[0].span, "a sample needs join keys: sample by KEY [ ... ] or [ ... ] by KEY");
         auto check = [&](const Stage& s, const ast::SequenceItem& item) {
           if (s.keys.size() != expected) {
             fail(DiagCode::kBadKey, item.span,

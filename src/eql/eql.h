@@ -117,6 +117,12 @@ class KeyExtractor {
   // optional(). Returns the number of values appended.
   size_t extract(const Event& event, std::vector<KeyValue>& out) const;
 
+  // The key field is a date: extracted values are epoch milliseconds. Elasticsearch returns
+  // sequence join keys formatted by the field's first date format (ISO 8601 by default, see
+  // format_date_iso) and sample keys as epoch milliseconds.
+  bool is_date() const;
+  const std::vector<std::string>& date_formats() const;  // empty = strict_date_optional_time||epoch_millis
+
  private:
   friend class Compiler;
   FieldPath path_;
@@ -205,5 +211,9 @@ struct CompileResult {
 };
 
 CompileResult compile(std::string_view text, const Schema& schema, const CompileOptions& options = {});
+
+// Epoch milliseconds as Elasticsearch prints a date with its default format:
+// "1970-01-01T00:00:00.000Z".
+std::string format_date_iso(int64_t epoch_millis);
 
 }  // namespace audetect::eql

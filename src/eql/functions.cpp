@@ -38,8 +38,15 @@ const std::vector<FunctionInfo>& all_functions() {
 }
 
 const FunctionInfo* find_function(std::string_view name) {
+  // ES resolves function names case-insensitively (cidrmatch, startswith are common in rules).
+  auto same = [](std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+      if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+    return true;
+  };
   for (const auto& f : all_functions())
-    if (f.name == name) return &f;
+    if (same(f.name, name)) return &f;
   return nullptr;
 }
 

@@ -170,7 +170,10 @@ class Parser {
     const Token& num = peek();
     if (!num.is(Tok::kInt) && !num.is(Tok::kDouble)) unexpected("expected a time span such as 10s");
     advance();
-    double value = num.is(Tok::kInt) ? static_cast<double>(num.int_value) : num.double_value;
+    if (num.is(Tok::kDouble))
+      fail(DiagCode::kBadSpan, num.span, fmt::format("Decimal time values are not supported, found [{}]", num.text),
+           "use a smaller unit: 500ms instead of 0.5s");
+    double value = static_cast<double>(num.int_value);
     const Token& unit = peek();
     if (!unit.is(Tok::kIdent)) fail(DiagCode::kBadSpan, unit.span, "missing time unit", "units: ms, s, m, h, d (also micros, nanos)");
     advance();
@@ -231,8 +234,13 @@ class Parser {
       item_suffix(item, true);
       st.items.push_back(std::move(item));
     }
-    if (st.items.size() < 2)
-      fail(DiagCode::kBadSequence, peek().span, "a sequence needs at least two queries [ ... ] [ ... ]");
+    size_t stages = 0;
+    for (const auto& item : st.items) stages += item.runs;
+    if (stages < 2) {
+      fail(DiagCode::kBadSequence, st.items.empty() ? peek().span : st.items[0].span,
+           fmt::format("A sequence requires a minimum of 2 queries, found [{}]", stages),
+           "add another [ ... ] or repeat the query with `with runs=N`");
+    }
     if (accept_word("until")) {
       ast::SequenceItem until = sub_query(false);
       item_suffix(until, false);
@@ -245,10 +253,10 @@ class Parser {
 
   void sample(ast::Statement& st) {
     st.kind = ast::StatementKind::kSample;
-    const Token& kw = advance();
-    if (!peek().is_word("by")) fail(DiagCode::kBadSequence, kw.span, "a sample needs join keys: sample by KEY [ ... ] [ ... ]");
     advance();
-    st.keys = keys();
+    // Keys may be shared (`sample by k`) or per filter (`[ ... ] by k`); the compiler checks
+    // that there is at least one.
+    if (accept_word("by")) st.keys = keys();
     if (peek().is_word("with")) fail(DiagCode::kBadSequence, peek().span, "samples take no maxspan, runs or other options");
     while (peek().is(Tok::kLBracket) || peek().is(Tok::kBang)) {
       ast::SequenceItem item = sub_query(false);
