@@ -184,9 +184,74 @@ Millis Rule::window_width() const { return to.offset - from.offset; }
 
 Millis Rule::additional_look_back() const { return window_width() - interval; }
 
+namespace {
+// Glob match with '*' (index patterns use no other wildcard).
+bool glob_match(std::string_view pattern, std::string_view text) {
+  std::size_t p = 0, t = 0, star = std::string_view::npos, resume = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      resume = t;
+    } else if (p < pattern.size() && pattern[p] == text[t]) {
+      ++p;
+      ++t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+// Index patterns of an ES|QL query's leading `FROM a, b METADATA ...` command.
+std::vector<std::string> esql_from_patterns(std::string_view query) {
+  std::vector<std::string> out;
+  std::size_t i = query.find_first_not_of(" \t\r\n");
+  if (i == std::string_view::npos || query.size() - i < 5) return out;
+  std::string_view rest = query.substr(i);
+  auto lower = [](char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c); };
+  const char* from = "from ";
+  for (int k = 0; k < 5; ++k) {
+    if (lower(rest[k]) != from[k]) return out;
+  }
+  rest.remove_prefix(5);
+  std::string current;
+  auto finish = [&] {
+    if (!current.empty()) out.push_back(std::move(current));
+    current.clear();
+  };
+  for (std::size_t k = 0; k < rest.size(); ++k) {
+    char c = rest[k];
+    if (c == '|' || c == '\n') break;
+    if (c == ',' || c == ' ' || c == '\t' || c == '\r') {
+      finish();
+      // METADATA ends the pattern list.
+      std::string_view tail = rest.substr(k + 1);
+      if (tail.size() >= 8) {
+        std::string word;
+        for (std::size_t w = 0; w < 8; ++w) word += lower(tail[w]);
+        if (word == "metadata") break;
+      }
+      continue;
+    }
+    current += c;
+  }
+  finish();
+  return out;
+}
+}  // namespace
+
 bool Rule::targets_audit_data() const {
-  for (const auto& pattern : index) {
-    if (pattern.starts_with("auditbeat-") || pattern.starts_with("logs-auditd_manager.auditd-")) return true;
+  // The data streams audetect's documents would be written to (docs/detection-engine.md §14.3).
+  static constexpr std::string_view kAuditIndices[] = {"auditbeat-8.0.0", "logs-auditd_manager.auditd-default"};
+  std::vector<std::string> patterns = type == RuleType::kEsql ? esql_from_patterns(query) : index;
+  for (const auto& pattern : patterns) {
+    for (std::string_view audit_index : kAuditIndices) {
+      if (glob_match(pattern, audit_index)) return true;
+    }
   }
   return false;
 }

@@ -482,6 +482,24 @@ TEST(RuleLoader, HostileInputDoesNotCrash) {
   }
 }
 
+TEST(RuleModel, TargetsAuditDataByIndexPatternOrEsqlFrom) {
+  Rule rule;
+  rule.index = {"logs-endpoint.events.*"};
+  EXPECT_FALSE(rule.targets_audit_data());
+  rule.index = {"logs-endpoint.events.*", "logs-*"};
+  EXPECT_TRUE(rule.targets_audit_data());
+  rule.index = {"auditbeat-*"};
+  EXPECT_TRUE(rule.targets_audit_data());
+  rule.index.clear();
+  rule.type = RuleType::kEsql;
+  rule.query = "\nFROM logs-endpoint.events.process-*, logs-auditd_manager.auditd-* METADATA _id | where true";
+  EXPECT_TRUE(rule.targets_audit_data());
+  rule.query = "from logs-endpoint.events.process-* metadata _id, _index, _version | keep x";
+  EXPECT_FALSE(rule.targets_audit_data());
+  rule.query = "from auditbeat-*";
+  EXPECT_TRUE(rule.targets_audit_data());
+}
+
 TEST(DateMath, ParsesAndResolves) {
   auto m = parse_date_math("now-9m");
   ASSERT_TRUE(m.is_ok());
