@@ -7,7 +7,10 @@
 
 namespace audetect::eql {
 
-std::string join_key_text(const KeyValue& key) { return key.to_string(); }
+std::string join_key_text(const KeyValue& key, bool iso_date) {
+  if (iso_date && key.kind() == KeyValue::Kind::kInt) return format_iso8601_millis(key.as_int() * 1'000'000);
+  return key.to_string();
+}
 
 QueryRunner::QueryRunner(std::shared_ptr<const CompiledQuery> query, RunnerOptions options)
     : query_(std::move(query)), options_(std::move(options)) {
@@ -18,6 +21,14 @@ QueryRunner::QueryRunner(std::shared_ptr<const CompiledQuery> query, RunnerOptio
     sequence_ = std::make_unique<SequenceMatcher>(*query_, options_, stats_);
   else if (query_->kind() == QueryKind::kSample)
     sample_ = std::make_unique<SampleMatcher>(*query_, options_, stats_);
+  if (!query_->stages().empty()) {
+    for (const KeyExtractor& k : query_->stages()[0].keys) {
+      // Only the ISO-family first formats are rendered as ISO; epoch_millis stays a number.
+      bool iso = k.is_date() && (k.date_formats().empty() || k.date_formats()[0].find("date") != std::string::npos ||
+                                 k.date_formats()[0].find("epoch") == std::string::npos);
+      date_keys_.push_back(iso);
+    }
+  }
 }
 
 QueryRunner::~QueryRunner() = default;
@@ -132,7 +143,15 @@ std::vector<Hit> QueryRunner::finish() {
     hits = finish_events();
   }
   arrival_ = 0;
-  return apply_limits(std::move(hits));
+  hits = apply_limits(std::move(hits));
+  for (Hit& h : hits) {
+    h.join_key_texts.reserve(h.join_keys.size());
+    for (size_t i = 0; i < h.join_keys.size(); ++i) {
+      bool iso = sequence_ && i < date_keys_.size() && date_keys_[i];
+      h.join_key_texts.push_back(join_key_text(h.join_keys[i], iso));
+    }
+  }
+  return hits;
 }
 
 }  // namespace audetect::eql

@@ -55,6 +55,9 @@ struct HitEvent {
 struct Hit {
   std::vector<HitEvent> events;   // one for an event query; stage order for sequences and samples
   std::vector<KeyValue> join_keys;  // sequences and samples
+  // join_keys as Elasticsearch renders them: date keys of sequences in the field's first date
+  // format (ISO 8601 by default), of samples as epoch milliseconds (they come from an aggregation).
+  std::vector<std::string> join_key_texts;
 };
 
 struct RunnerStats {
@@ -67,11 +70,12 @@ struct RunnerStats {
   uint64_t maxspan_rejections = 0;
   uint64_t until_rejections = 0;
   uint64_t missing_event_rejections = 0;
+  uint64_t sample_search_cap_hits = 0;     // a key's sample search stopped at its step budget
 };
 
 // Renders a join-key value as the ES QA suite and the API print it ("null", decimal numbers,
-// booleans as true/false, strings verbatim).
-std::string join_key_text(const KeyValue& key);
+// booleans as true/false, strings verbatim; `iso_date`: epoch milliseconds as ISO 8601).
+std::string join_key_text(const KeyValue& key, bool iso_date = false);
 
 class QueryRunner {
  public:
@@ -101,6 +105,7 @@ class QueryRunner {
   std::vector<Candidate> buffer_;
   std::unique_ptr<SequenceMatcher> sequence_;
   std::unique_ptr<SampleMatcher> sample_;
+  std::vector<bool> date_keys_;  // per join key: a date field
 };
 
 }  // namespace audetect::eql

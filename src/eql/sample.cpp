@@ -6,18 +6,26 @@ namespace audetect::eql {
 
 namespace {
 
-// Picks one event per filter, all distinct, first choice first (ES's backtracking).
-bool pick(size_t filter, const std::vector<std::vector<HitEvent>>& lists, std::vector<const HitEvent*>& chosen) {
-  if (filter == lists.size()) return true;
+// Enumerates picks of one event per filter, all distinct, in backtracking order (first choice
+// first), until `want` samples are found. Events may appear in several samples of one key.
+// `budget` bounds the search (hostile data could make backtracking exponential).
+void pick(size_t filter, const std::vector<std::vector<HitEvent>>& lists, std::vector<const HitEvent*>& chosen,
+          std::vector<std::vector<const HitEvent*>>& found, size_t want, size_t& budget) {
+  if (found.size() >= want || budget == 0) return;
+  --budget;
+  if (filter == lists.size()) {
+    found.push_back(chosen);
+    return;
+  }
   for (const HitEvent& e : lists[filter]) {
     bool used = false;
     for (const HitEvent* c : chosen) used = used || c->order.arrival == e.order.arrival;
     if (used) continue;
     chosen.push_back(&e);
-    if (pick(filter + 1, lists, chosen)) return true;
+    pick(filter + 1, lists, chosen, found, want, budget);
     chosen.pop_back();
+    if (found.size() >= want) return;
   }
-  return false;
 }
 
 }  // namespace
@@ -68,20 +76,15 @@ std::vector<Hit> SampleMatcher::finish() {
     bool all = true;
     for (const auto& l : ke.per_filter) all = all && !l.empty();
     if (!all) continue;
-    auto lists = ke.per_filter;
-    for (int64_t n = 0; n < per_key; ++n) {
-      std::vector<const HitEvent*> chosen;
-      if (!pick(0, lists, chosen)) break;
+    std::vector<const HitEvent*> chosen;
+    std::vector<std::vector<const HitEvent*>> found;
+    size_t budget = 1'000'000;
+    pick(0, ke.per_filter, chosen, found, static_cast<size_t>(per_key), budget);
+    if (budget == 0) ++stats_.sample_search_cap_hits;
+    for (const auto& sample : found) {
       Hit h;
-      for (const HitEvent* e : chosen) h.events.push_back(*e);
+      for (const HitEvent* e : sample) h.events.push_back(*e);
       h.join_keys = key;
-      // The chosen events leave every list before the next sample of this key.
-      for (auto& l : lists)
-        std::erase_if(l, [&](const HitEvent& e) {
-          for (const HitEvent& c : h.events)
-            if (c.order.arrival == e.order.arrival) return true;
-          return false;
-        });
       hits.push_back(std::move(h));
     }
   }

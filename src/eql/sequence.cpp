@@ -203,38 +203,53 @@ void SequenceMatcher::expire(int64_t now_nanos) {
   }
 }
 
+// Elasticsearch's rule (TumblingWindow missing-event check): a middle `![...]` rejects the
+// sequence when an event of its key falls strictly between the timestamps of its positive
+// neighbours. Leading and trailing ones look at the latest event before the first positive event
+// and the earliest after the last one; the sequence stands unless those fit with it within maxspan:
+// leading only: last - L <= maxspan rejects; trailing only: T - first <= maxspan rejects; both ends
+// missing: only a pair with T - L <= maxspan rejects (one side found alone does not).
 bool SequenceMatcher::missing_ok(const Completed& done) const {
   auto seen = missing_seen_.find(done.key);
   if (seen == missing_seen_.end()) return true;
   const auto& ev = done.seq.events;
-  const OrderKey& first = ev[static_cast<size_t>(first_positive_)].order;
-  const OrderKey& last = ev[static_cast<size_t>(last_positive_)].order;
-  int64_t span = maxspan_.value_or(0);
+  int64_t first = ev[static_cast<size_t>(first_positive_)].order.timestamp_nanos;
+  int64_t last = ev[static_cast<size_t>(last_positive_)].order.timestamp_nanos;
+  std::optional<int64_t> last_leading, first_trailing;
   for (size_t p = 0; p < ev.size(); ++p) {
     if (!missing_[p]) continue;
     const auto& observed = seen->second[p];
-    if (observed.empty()) continue;
-    // The window in which an event matching this missing item forbids the sequence.
-    const OrderKey* lo = nullptr;  // exclusive
-    const OrderKey* hi = nullptr;  // exclusive
-    int64_t lo_ts = INT64_MIN, hi_ts = INT64_MAX;
-    int prev = static_cast<int>(p) - 1;
-    while (prev >= 0 && missing_[static_cast<size_t>(prev)]) --prev;
-    size_t next = p + 1;
-    while (next < ev.size() && missing_[next]) ++next;
-    if (prev >= 0) lo = &ev[static_cast<size_t>(prev)].order;
-    else lo_ts = last.timestamp_nanos - span;  // leading: from last - maxspan
-    if (next < ev.size()) hi = &ev[next].order;
-    else hi_ts = first.timestamp_nanos + span;  // trailing: until first + maxspan
-    for (const OrderKey& o : observed) {
-      if (lo && !(*lo < o)) continue;
-      if (!lo && o.timestamp_nanos < lo_ts) continue;
-      if (hi && !(o < *hi)) continue;
-      if (!hi && o.timestamp_nanos > hi_ts) continue;
-      return false;
+    if (static_cast<int>(p) < first_positive_) {
+      for (const OrderKey& o : observed)
+        if (o.timestamp_nanos < first && (!last_leading || o.timestamp_nanos > *last_leading))
+          last_leading = o.timestamp_nanos;
+    } else if (static_cast<int>(p) > last_positive_) {
+      for (const OrderKey& o : observed)
+        if (o.timestamp_nanos > last && (!first_trailing || o.timestamp_nanos < *first_trailing))
+          first_trailing = o.timestamp_nanos;
+    } else {
+      int prev = static_cast<int>(p) - 1;
+      while (missing_[static_cast<size_t>(prev)]) --prev;
+      size_t next = p + 1;
+      while (missing_[next]) ++next;
+      int64_t lo = ev[static_cast<size_t>(prev)].order.timestamp_nanos;
+      int64_t hi = ev[next].order.timestamp_nanos;
+      for (const OrderKey& o : observed)
+        if (o.timestamp_nanos > lo && o.timestamp_nanos < hi) return false;
     }
   }
-  return true;
+  bool leading_stage = missing_.front();
+  bool trailing_stage = missing_.back();
+  auto exceeds = [&](std::optional<int64_t> from, std::optional<int64_t> to) {
+    if (!from || !to) return true;
+    return maxspan_ && *to - *from > *maxspan_;
+  };
+  if (!first_trailing && !last_leading) return true;
+  if (!last_leading && leading_stage) return true;
+  if (!first_trailing && trailing_stage) return true;
+  if (leading_stage && trailing_stage) return exceeds(last_leading, first_trailing);
+  if (leading_stage) return exceeds(last_leading, last);
+  return exceeds(first, first_trailing);
 }
 
 std::vector<Hit> SequenceMatcher::finish() {
