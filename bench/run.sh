@@ -37,7 +37,12 @@ generate() {  # SIZE_MB -> path of the log (generated once, kept in bench/data, 
 
 meta() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1.meta.json" "$2"; }
 
-has_subcommand() { [ -x "$audetect" ] && "$audetect" "$1" --help >/dev/null 2>&1; }
+# The top-level --help lists the subcommands (CLI11 answers `audetect NAME --help` with the main
+# help and exit 0 even for an unknown NAME, so that cannot be the test).
+has_subcommand() {
+  [ -x "$audetect" ] && "$audetect" --help 2>/dev/null |
+    awk '/^Subcommands:/ { f = 1; next } f && NF { print $1 }' | grep -qx -- "$1"
+}
 
 # measure LABEL OUTFILE CMD... : runs CMD (stdout to OUTFILE) BENCH_REPEAT times, keeps the fastest.
 # Sets M_WALL M_CPU M_RSS_KB M_RC.
@@ -63,8 +68,11 @@ measure() {
 }
 
 declare -a rows=()
-row() {  # LABEL GROUP FILE : formats the last measurement
+row() {  # LABEL GROUP FILE : formats the last measurement; a failed audetect run is not a result
   local label=$1 group=$2 file=$3 bytes events
+  if [ "$M_RC" != 0 ] && [[ $label == audetect* ]]; then
+    rows+=("$label (FAILED, exit $M_RC)|failed|0|0|1|1|0"); return
+  fi
   bytes=$(stat -c %s "$file"); events=$(meta "$file" events)
   rows+=("$label|$group|$M_WALL|$M_CPU|$bytes|$events|$M_RSS_KB")
 }
@@ -116,19 +124,23 @@ echo
 printf '%s\n' "${rows[@]}" | awk -F'|' '
   function peer_of(g) { return g == "normalize" ? "normalize-peer" : (g == "scan" ? "scan-peer" : "") }
   { label[NR] = $1; group[NR] = $2; wall[NR] = $3; cpu[NR] = $4; bytes[NR] = $5; events[NR] = $6; rss[NR] = $7
-    if ((($2 == "normalize-peer") || ($2 == "scan-peer")) && !(($2 "|" $5) in peerwall)) { peerwall[$2 "|" $5] = $3; peercpu[$2 "|" $5] = $4 } }
+    k = $2 "|" $5
+    if (($2 == "normalize-peer" || $2 == "scan-peer") && !(k in peerwall)) { peerwall[k] = $3; peercpu[k] = $4 } }
   END {
-    printf "%-50s %7s %7s %8s %10s %8s %8s %8s %8s\n", "command", "wall s", "cpu s", "MB/s", "events/s", "us/event", "peak MB", "vs peer", "cpu vs"
+    printf "%-50s %7s %7s %8s %8s %10s %8s %8s %7s %7s\n", "command", "wall s", "cpu s", "MB/s", "MB/s cpu",
+           "events/s", "us/event", "peak MB", "vs peer", "cpu vs"
     for (i = 1; i <= NR; i++) {
+      if (group[i] == "failed") { printf "%-50s %s\n", label[i], "(no result)"; continue }
       w = wall[i] > 0 ? wall[i] : 0.001; c = cpu[i] > 0 ? cpu[i] : 0.01
       p = peer_of(group[i]) "|" bytes[i]
       ratio = (p in peerwall) ? sprintf("%.1fx", peerwall[p] / w) : "-"
       cratio = (p in peercpu) ? sprintf("%.1fx", peercpu[p] / c) : "-"
-      printf "%-50s %7.2f %7.2f %8.1f %10.0f %8.2f %8.1f %8s %8s\n", label[i], wall[i], cpu[i], bytes[i] / 1e6 / w,
-             events[i] / w, w * 1e6 / events[i], rss[i] / 1024, ratio, cratio
+      printf "%-50s %7.2f %7.2f %8.1f %8.1f %10.0f %8.2f %8.1f %7s %7s\n", label[i], wall[i], cpu[i],
+             bytes[i] / 1e6 / w, bytes[i] / 1e6 / c, events[i] / c, c * 1e6 / events[i], rss[i] / 1024, ratio, cratio
     }
-    print "MB/s, events/s and us/event from wall time. vs peer / cpu vs: ratio of the peer'"'"'s wall / CPU time to the"
-    print "command'"'"'s (peer: ausearch -i for normalize, ausearch -k -f for scan; same input size); >1 is faster."
+    print "MB/s: by wall time; MB/s cpu, events/s, us/event: by CPU time (user+sys), steadier on a busy machine."
+    print "vs peer / cpu vs: the peer'"'"'s wall / CPU time over the command'"'"'s, same input (peer: ausearch -i for"
+    print "normalize, ausearch -k -f for scan); >1 is faster. peak MB: maximum resident set size."
   }'
 echo
 
