@@ -216,11 +216,12 @@ void Coalescer::new_event(const audit::AuditRecord* special, const audit::AuditR
 }
 
 void Coalescer::add_sockaddr(const audit::AuditRecord& record, Coalesced& out) {
-  const std::string_view* syscall = out.data.find("syscall");
-  if (!syscall) {
+  const std::string_view* found = out.data.find("syscall");
+  if (!found) {
     add_warning() = "failed to add SOCKADDR data because syscall is unknown";
     return;
   }
+  const std::string_view sc = *found;  // by value: the inserts below may move the map's storage
   load_fields(record, scratch_);
   for (const FlatMap::Entry& e : scratch_.items()) {
     char* key = static_cast<char*>(arena_.allocate(7 + e.key.size(), 1));
@@ -230,7 +231,6 @@ void Coalescer::add_sockaddr(const audit::AuditRecord& record, Coalesced& out) {
   }
   Address* addr = nullptr;
   Direction dir = Direction::kNone;
-  std::string_view sc = *syscall;
   if (sc == "recvfrom" || sc == "recvmsg" || sc == "accept" || sc == "accept4") {
     addr = &out.source;
     dir = Direction::kIngress;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -398,6 +399,73 @@ TEST(EcsNormalizer, NoPerEventStateLeaksBetweenEvents) {
   EXPECT_FALSE(cmd.has("auditd.paths"));
   EXPECT_EQ(cmd.str("event.action"), "ran-command");
   EXPECT_EQ(cmd.str("auditd.data.cmd"), "ls");
+}
+
+
+// Random records (hostile values, odd field combinations) grouped into events: the normalizer
+// must neither crash nor produce invalid JSON, in either profile. Runs under ASan/UBSan in CI.
+TEST(EcsNormalizer, RandomEventsNeverBreakTheOutput) {
+  std::mt19937 rng(20231114);
+  auto pick = [&](std::initializer_list<const char*> items) {
+    return std::string(*(items.begin() + std::uniform_int_distribution<size_t>(0, items.size() - 1)(rng)));
+  };
+  auto hex_bytes = [&](size_t n) {
+    static const char* kHex = "0123456789ABCDEF";
+    std::string out;
+    for (size_t i = 0; i < n; ++i) {
+      unsigned b = std::uniform_int_distribution<unsigned>(0, 255)(rng);
+      out.push_back(kHex[b >> 4]);
+      out.push_back(kHex[b & 15]);
+    }
+    return out;
+  };
+  auto value = [&]() -> std::string {
+    switch (std::uniform_int_distribution<int>(0, 6)(rng)) {
+      case 0: return hex_bytes(std::uniform_int_distribution<size_t>(1, 40)(rng));
+      case 1: return std::to_string(std::uniform_int_distribution<int64_t>(-5, 5000000000LL)(rng));
+      case 2: return "\"" + pick({"/proc/modules", "../x", "", "a b", "PARENT", "0100644", "ipv4"}) + "\"";
+      case 3: return pick({"unset", "-1", "4294967295", "(null)", "?", "(none)", "0777777777777777777777"});
+      case 4: return pick({"NORMAL", "PARENT", "UNKNOWN", "CREATE", "yes", "no", "success", "failed"});
+      case 5: return "'" + pick({"op=login acct=\"x\" res=failed", "cmd=6C73 terminal=pts/0", "a=b=c"}) + "'";
+      default: return pick({"c000003e", "257", "59", "42", "43", "9999", "2", "10"});
+    }
+  };
+  std::vector<std::string> names = {"arch", "syscall", "success", "exit", "items", "ppid", "pid", "auid", "uid",
+                                    "gid", "euid", "ses", "comm", "exe", "key", "subj", "name", "mode", "nametype",
+                                    "inode", "rdev", "ouid", "ogid", "obj", "saddr", "argc", "a0", "a1", "a1_len",
+                                    "a1[0]", "cwd", "proctitle", "msg", "acct", "addr", "terminal", "res", "old-auid",
+                                    "id", "socket_x", "data", "cmd"};
+  size_t produced = 0;
+  for (int round = 0; round < 400; ++round) {
+    std::string text;
+    int records = std::uniform_int_distribution<int>(1, 6)(rng);
+    for (int r = 0; r < records; ++r) {
+      std::string type = pick({"SYSCALL", "PATH", "SOCKADDR", "EXECVE", "CWD", "PROCTITLE", "USER_LOGIN", "LOGIN",
+                               "AVC", "CONFIG_CHANGE", "USER_CMD", "UNKNOWN[1999]", "ANOM_ABEND"});
+      text += "type=" + type + " msg=audit(1700000000." + std::to_string(100 + round % 900) + ":" +
+              std::to_string(round) + "):";
+      int fields = std::uniform_int_distribution<int>(0, 14)(rng);
+      for (int f = 0; f < fields; ++f) {
+        text += " " + names[std::uniform_int_distribution<size_t>(0, names.size() - 1)(rng)] + "=" + value();
+      }
+      text += "\n";
+    }
+    for (Profile p : {Profile::kAuditdManager, Profile::kAuditbeat}) {
+      auto options = test_options(p);
+      options.preserve_original = round % 2 == 0;
+      options.include_warnings = round % 3 == 0;
+      options.resolve_paths = round % 5 == 0;
+      for (const std::string& doc : normalize_text(text, options)) {
+        ++produced;
+        ASSERT_TRUE(utf8::valid(doc)) << text;
+        JsonEventReader reader;
+        EventBuilder b;
+        JsonError error;
+        ASSERT_EQ(reader.parse(doc, b, &error), JsonEventReader::Outcome::kEvent) << error.reason << "\n" << doc;
+      }
+    }
+  }
+  EXPECT_GT(produced, 400u);
 }
 
 }  // namespace
