@@ -27,7 +27,9 @@ mkdir -p "$data"
 
 generate() {  # SIZE_MB -> path of the log (generated once, kept in bench/data, gitignored)
   local size=$1 log=$data/audit-$1mb.log
-  if [ ! -s "$log" ] || [ ! -s "$log.meta.json" ]; then
+  local src=$here/../data/sample-audit.log seed=$here/../tests/engine/testdata/real/seed-enriched.log
+  if [ ! -s "$log" ] || [ ! -s "$log.meta.json" ] || [ "$here/gen_audit_log.py" -nt "$log" ] ||
+     [ "$src" -nt "$log" ] || [ "$seed" -nt "$log" ]; then
     echo "bench: generating $log" >&2
     python3 "$here/gen_audit_log.py" --size-mb "$size" --seed 1 --meta "$log.meta.json.tmp" "$log.tmp"
     mv "$log.tmp" "$log"; mv "$log.meta.json.tmp" "$log.meta.json"

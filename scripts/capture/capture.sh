@@ -42,6 +42,7 @@ cleanup() {
   auditd_stop
   audit_state_restore
   rm -rf "$work"
+  rmdir /tmp/audetect-realproc 2>/dev/null || true
   exit $rc
 }
 trap cleanup EXIT
@@ -57,9 +58,15 @@ auditctl -R "$rules" >/dev/null
 # The workload gets login uid 0 (as an admin's login session would), so its events carry auid=0 and a
 # session id, and pass the rule set's unset-auid exclusion.
 status=0
-# A clean environment (no user PATH shims, C locale) makes the captures reproducible.
-env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb LC_ALL=C \
-  bash -c 'echo 0 > /proc/self/loginuid && exec bash "$@"' capture-workload "$workload" "$runlog" "$@" || status=$?
+# A clean environment (no user PATH shims, C locale) makes the captures reproducible. The workload
+# runs in the background in its own session so that a signal can stop all of it (bash runs traps
+# only between foreground commands, but `wait` is interruptible).
+setsid env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb LC_ALL=C \
+  bash -c 'echo 0 > /proc/self/loginuid && exec bash "$@"' capture-workload "$workload" "$runlog" "$@" &
+workload_pid=$!
+trap 'kill -TERM -- "-$workload_pid" 2>/dev/null; exit 130' INT TERM HUP
+wait "$workload_pid" || status=$?
+trap 'exit 130' INT TERM HUP
 sleep 1
 # Disable before deleting rules: `auditctl -D` removes them one by one, starting with the unset-auid
 # exclusion, which would let other people's activity through for a moment.

@@ -32,6 +32,7 @@ scenario python alert "python3 opens /proc/modules" -- python3 -c "print(len(ope
 scenario bash_read alert "bash itself opens /proc/modules for a redirection" -- bash -c 'n=0; while read -r l; do n=$((n+1)); done < /proc/modules; echo $n'
 scenario pipeline alert "cat in a pipeline feeding another tool: cat (title cat /proc/modules) opens the file, the other does not" -- bash -c 'cat /proc/modules | sort -k2 -n | tail -1'
 scenario setpriv_nobody alert "unprivileged user (nobody) reads /proc/modules: the user is not part of the query" -- setpriv --reuid=65534 --regid=65534 --clear-groups cat /proc/modules
+scenario eacces_write alert "nobody fails (EACCES) to open /proc/modules for appending: still opened-file on /proc/modules, outcome is not part of the query" -- setpriv --reuid=65534 --regid=65534 --clear-groups bash -c 'echo 1 >> /proc/modules'
 scenario readlink alert "readlink(2) on /proc/modules fails (EINVAL) but auditbeat maps readlink to opened-file" -- readlink /proc/modules
 scenario openat2 no_alert "openat2 has no normalization entry: event.action is empty, not opened-file" -- python3 -c "import ctypes,os,struct; h=struct.pack('QQQ',os.O_RDONLY,0,0); print(ctypes.CDLL(None,use_errno=True).syscall(437,-100,b'/proc/modules',h,len(h)))"
 scenario getxattr no_alert "getxattr on /proc/modules: action is not opened-file" -- python3 -c "import os
