@@ -7,7 +7,8 @@
 #        BENCH_FLAT=1      also measure peak memory on the 2x log (0 to skip)
 #        BENCH_GBENCH=1    also run every BUILD_DIR/bench/bench_* Google Benchmark binary (0 to skip)
 #        BENCH_FILTER=...  --benchmark_filter passed to those binaries
-#        AUDETECT_CORPUS_DIR  when it has rules/elastic, scan is also timed with all of those rules loaded
+#        AUDETECT_CORPUS_DIR  when it has rules/elastic, scan is also timed with all of those rules loaded,
+#                          and with the first 1, 4, 16, 64 and all of its audit EQL rules (BENCH_SCALING=0 skips)
 #
 # Every command reads the same file from the page cache (warmed by a first cat); each is timed with
 # /usr/bin/time -v (wall, user+sys CPU, peak RSS). The machine is shared, so repeat when numbers matter.
@@ -87,6 +88,7 @@ cat "$log" > /dev/null  # warm the page cache
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+corpus_rules=${AUDETECT_CORPUS_DIR:-/work/shared/corpus}/rules/elastic
 
 measure "cat (floor)" /dev/null cat "$log"; row "cat FILE > /dev/null" floor "$log"
 measure "ausearch -i" /dev/null ausearch -i -if "$log"; row "ausearch -i -if FILE" normalize-peer "$log"
@@ -101,13 +103,27 @@ row "ausearch -if FILE -k audit_proc -f /proc/modules" scan-peer "$log"
 if has_subcommand scan; then
   measure "audetect scan" "$out/alerts.ndjson" "$audetect" scan "$log"; row "audetect scan FILE" scan "$log"
   echo "bench: audetect scan wrote $(wc -l < "$out/alerts.ndjson") alerts; expected $(meta "$log" modules_alerts)" >&2
-  corpus_rules=${AUDETECT_CORPUS_DIR:-/work/shared/corpus}/rules/elastic
   if [ -d "$corpus_rules" ]; then
     measure "audetect scan, corpus rules" "$out/alerts-corpus.ndjson" "$audetect" scan --rules "$corpus_rules" "$log"
     row "audetect scan --rules corpus/rules/elastic FILE" scan "$log"
   fi
 else
   echo "bench: skipped audetect scan: $audetect has no scan subcommand yet" >&2
+fi
+
+# How scan throughput scales with the number of rules: the corpus's EQL rules that search audit
+# indices (auditbeat-*, logs-auditd_manager.*), first K of them in file-name order, each set in its own
+# folder of symlinks.
+if has_subcommand scan && [ "${BENCH_SCALING:-1}" = 1 ] && [ -d "${corpus_rules:-}" ]; then
+  mapfile -t audit_rules < <(grep -rlE 'auditbeat-\*|logs-auditd_manager' --include='*.toml' "$corpus_rules" |
+    xargs grep -l '^type = "eql"' | sort)
+  for k in 1 4 16 64 ${#audit_rules[@]}; do
+    [ "$k" -le "${#audit_rules[@]}" ] || continue
+    set_dir=$out/rules-$k; mkdir -p "$set_dir"
+    for ((i = 0; i < k; i++)); do ln -sf "${audit_rules[$i]}" "$set_dir/$i-$(basename "${audit_rules[$i]}")"; done
+    measure "audetect scan, $k audit EQL rules" "$out/alerts-$k.ndjson" "$audetect" scan --rules "$set_dir" "$log"
+    row "audetect scan, first $k corpus audit EQL rules" scan "$log"
+  done
 fi
 
 if [ "${BENCH_FLAT:-1}" = 1 ]; then
