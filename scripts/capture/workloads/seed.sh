@@ -5,7 +5,6 @@
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 RUNLOG=$1
-
 source "$here/scenario.sh"
 
 # Copies of cat under the names the rule cares about: a process *named* X that opens /proc/modules.
