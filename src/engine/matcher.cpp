@@ -2,7 +2,7 @@
 
 #include "eql/eql.h"
 #include "eql/runner.h"
-#include "eql/schema.h"
+#include "rules/query_check.h"
 
 namespace audetect::engine {
 namespace {
@@ -43,26 +43,19 @@ class EqlSequenceMatcher : public RuleMatcher {
 }  // namespace
 
 Result<std::unique_ptr<RuleMatcher>> compile_eql_matcher(const rules::Rule& rule) {
-  eql::CompileOptions options;
-  if (!rule.event_category_override.empty()) options.event_category_field = rule.event_category_override;
-  eql::CompileResult compiled = eql::compile(rule.query, eql::Schema::builtin(), options);
-  if (!compiled.ok()) {
-    std::string message = "query does not compile";
-    for (const eql::Diagnostic& d : compiled.diagnostics.items()) {
-      if (d.severity != eql::Severity::kError) continue;
-      eql::LineColumn lc = eql::line_column(rule.query, d.span.begin);
-      rules::SourcePosition where = rule.query_position(lc.line, lc.column);
-      message = rules::to_string(where) + ": " + d.message;
-      break;
-    }
-    return Status::invalid(message);
+  std::vector<rules::Diagnostic> diagnostics;
+  std::shared_ptr<const eql::CompiledQuery> query = rules::compile_rule_query(rule, &diagnostics);
+  if (!query) {
+    for (const rules::Diagnostic& d : diagnostics)
+      if (d.level == rules::Diagnostic::Level::kError) return Status::invalid(rules::to_string(d));
+    return Status::invalid(rules::to_string(rule.source) + ": error: query does not compile");
   }
-  if (compiled.query->kind() == eql::QueryKind::kEvent)
-    return std::unique_ptr<RuleMatcher>(std::make_unique<EqlEventMatcher>(compiled.query));
+  if (query->kind() == eql::QueryKind::kEvent)
+    return std::unique_ptr<RuleMatcher>(std::make_unique<EqlEventMatcher>(query));
   eql::RunnerOptions options_run;
   if (!rule.timestamp_field.empty()) options_run.timestamp_field = rule.timestamp_field;
   if (!rule.tiebreaker_field.empty()) options_run.tiebreaker_field = rule.tiebreaker_field;
-  return std::unique_ptr<RuleMatcher>(std::make_unique<EqlSequenceMatcher>(compiled.query, options_run));
+  return std::unique_ptr<RuleMatcher>(std::make_unique<EqlSequenceMatcher>(query, options_run));
 }
 
 }  // namespace audetect::engine
