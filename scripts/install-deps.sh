@@ -12,7 +12,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   auditd                              # ausearch/auditctl: benchmark peer and capture tooling
   jq util-linux procps
-  kmod time                           # capture scripts (lsmod/modprobe for real), bench/run.sh (/usr/bin/time -v)
+  kmod time python3                   # capture scripts (lsmod/modprobe for real); bench/run.sh (/usr/bin/time -v, generator)
 )
 
 missing=()
