@@ -3,6 +3,7 @@
 // pipeline and Fleet's final pipeline applied directly while emitting (docs/audit-to-ecs.md §9, §12).
 #include "ecs/ecs.h"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstring>
@@ -466,6 +467,8 @@ void EcsNormalizer::Impl::emit_users(Obj& root, Obj& auditd) {
     }
   }
   if (!related.empty()) {
+    // auditbeat collects these in a set (unordered); sorted output keeps documents reproducible.
+    std::sort(related.begin(), related.end());
     Obj rel(root, k.related);
     Node arr = b.array(rel.get(), k.user);
     for (std::string_view r : related) b.push_string(arr, valid(r));

@@ -468,5 +468,31 @@ TEST(EcsNormalizer, RandomEventsNeverBreakTheOutput) {
   EXPECT_GT(produced, 400u);
 }
 
+
+TEST(EcsNormalizer, AuthenticationEventMapsEcsEntities) {
+  // sudo by bob (1001) authenticating as alice: user = actor (auid), user.effective = acct.
+  std::string text =
+      "type=USER_AUTH msg=audit(1700000700.000:1100): pid=4000 uid=1001 auid=1001 ses=7 "
+      "msg='op=PAM:authentication acct=\"alice\" exe=\"/usr/bin/sudo\" hostname=localhost addr=127.0.0.1 "
+      "terminal=/dev/pts/1 res=success'\n";
+  for (Profile p : {Profile::kAuditdManager, Profile::kAuditbeat}) {
+    auto docs = normalize_text(text, test_options(p));
+    ASSERT_EQ(docs.size(), 1u);
+    Doc d(docs[0]);
+    EXPECT_EQ(d.str("event.action"), "authenticated");
+    EXPECT_EQ(d.str("user.id"), "1001");
+    EXPECT_EQ(d.str("user.name"), "bob");
+    EXPECT_EQ(d.str("user.effective.id"), "1000");  // looked up from the name
+    EXPECT_EQ(d.str("user.effective.name"), "alice");
+    EXPECT_EQ(d.str("auditd.summary.object.primary"), "/dev/pts/1");
+    EXPECT_EQ(d.str("auditd.summary.object.secondary"), "127.0.0.1");
+    const Value* related = d.get("related.user");
+    ASSERT_TRUE(related && related->is_array() && related->as_array().size() == 2);
+    EXPECT_EQ(related->as_array()[0].as_string(), "alice");
+    EXPECT_EQ(related->as_array()[1].as_string(), "bob");
+    EXPECT_FALSE(d.has("source.ip"));  // USER_AUTH has no source_ip normalization
+  }
+}
+
 }  // namespace
 }  // namespace audetect::ecs
