@@ -2,7 +2,7 @@
 """Generates a large, realistic auditd log from real captured events, deterministically.
 
 usage: gen_audit_log.py [--size-mb N] [--seed S] [--format raw|enriched] [--modules-rate R]
-                        [--interleave R] [--meta FILE] OUT
+                        [--interleave R] [--nodes N] [--meta FILE] OUT
 
 Templates are whole events of the bundled real captures: data/sample-audit.log (everyday server
 activity: execs, /proc reads, connects, PAM records, chmod/chown, ...) for the bulk, and the events
@@ -11,7 +11,9 @@ lsmod, kmod, grep, named copies, parent pid 1, relative names, failed opens) for
 0.1 %) of the events. Each emitted event gets a fresh serial (increasing, one per event, as the kernel
 numbers them), a timestamp that advances by 0-3 ms, new pid/ppid (ppid 1 is kept: it is what some
 rules test), a session id, inode numbers, /proc/<pid>/ paths and temporary names. A fraction of
-consecutive events have their records interleaved, as auditd writes concurrent events. Every line is
+consecutive events have their records interleaved, as auditd writes concurrent events. With --nodes N
+each event is given to one of N hosts (`node=host-K ` prefix as with name_format = USER, its own
+serial sequence per host) as an aggregating auditd writes them. Every line is
 a record auditd wrote, with those values changed; the format is that of the templates' auditd
 (ENRICHED, or RAW: the same lines cut at the 0x1D separator).
 
@@ -99,15 +101,19 @@ def main():
     ap.add_argument("--format", choices=("raw", "enriched"), default="raw")
     ap.add_argument("--modules-rate", type=float, default=0.001)
     ap.add_argument("--interleave", type=float, default=0.01)
+    ap.add_argument("--nodes", type=int, default=0)
     ap.add_argument("--meta")
     args = ap.parse_args()
 
     rng = random.Random(args.seed)
     bulk, bulk_records, modules, modules_records = load_templates(args.format == "enriched")
     target = int(args.size_mb * 1024 * 1024)
-    seconds, millis, serial = 1795000000, 0, 100000
+    seconds, millis = 1795000000, 0
+    node_count = max(args.nodes, 1)
+    serials = [100000 + (rng.randrange(0, 50000) if n > 0 else 0) for n in range(node_count)]
+    prefixes = [f"node=host-{n + 1} " if args.nodes else "" for n in range(node_count)]
     stats = {"events": 0, "records": 0, "bytes": 0, "modules_events": 0, "modules_alerts": 0,
-             "seed": args.seed, "format": args.format, "templates": {"bulk": len(bulk), "modules": len(modules)}}
+             "seed": args.seed, "format": args.format, "nodes": args.nodes, "templates": {"bulk": len(bulk), "modules": len(modules)}}
     sessions = [rng.randrange(1, 5000) for _ in range(40)]
     pending = None  # an event held back to be interleaved with the next one
     chunk, chunk_size = [], 0
@@ -124,11 +130,14 @@ def main():
                 template, records = bulk[i], bulk_records[i]
             millis += rng.randrange(0, 4)
             seconds, millis = seconds + millis // 1000, millis % 1000
-            serial += 1
+            node = rng.randrange(node_count) if args.nodes else 0
+            serials[node] += 1
             text = template.format(
-                hdr=f"{seconds}.{millis:03d}:{serial}", pid=rng.randrange(300, 4194304),
+                hdr=f"{seconds}.{millis:03d}:{serials[node]}", pid=rng.randrange(300, 4194304),
                 ppid=rng.randrange(2, 4194304), ses=sessions[rng.randrange(len(sessions))],
                 inode=rng.randrange(2, 1 << 24), tmp="".join(rng.choice(TMP_ALPHABET) for _ in range(6)))
+            if args.nodes:
+                text = "".join(prefixes[node] + line for line in text.splitlines(keepends=True))
             stats["events"] += 1
             stats["records"] += records
             if pending is not None:
