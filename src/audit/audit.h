@@ -86,7 +86,8 @@ class RecordParser {
   // Parses one netlink message body of record type `type`.
   bool parse_netlink(uint32_t type, std::string_view payload, AuditRecord& out, std::string* reason);
 
-  // Caps: a value longer than this is truncated with a warning (a 1 MB field is hostile input).
+  // A line (or netlink payload) longer than this is rejected with a reason instead of parsed; the
+  // kernel's own records are at most 8970 bytes. Reasons start with "column N: ".
   static constexpr size_t kMaxLineBytes = 1u << 20;
 
  private:

@@ -195,7 +195,6 @@ struct RecordParser::Impl {
   std::vector<std::string_view> tags;
   std::string error;
   uint64_t name_bloom = 0;  // cheap "may contain" filter so overwrite checks stay O(1) mostly
-  RE2 avc_regex{R"(avc:\s+(\w+)\s+\{\s*(.*)\s*\}\s+for\s+)"};
 
   static uint64_t bloom_bit(std::string_view name) {
     return uint64_t{1} << ((name.size() * 7 + static_cast<unsigned char>(name.back())) & 63);
@@ -358,6 +357,9 @@ std::string_view RecordParser::Impl::normalize_text(uint32_t type, std::string_v
   switch (type) {
     case 1400: {  // AVC: "avc:  denied  { read write } for ..." -> seresult/seperms
       re2::StringPiece sub[3];
+      // go-libaudit's selinuxAVCMessageRegex; RE2 has Go's regexp semantics. Shared: matching
+      // with one RE2 from several threads is safe.
+      static const RE2 avc_regex(R"(avc:\s+(\w+)\s+\{\s*(.*)\s*\}\s+for\s+)");
       if (!avc_regex.Match(re2::StringPiece(body.data(), body.size()), 0, body.size(),
                            RE2::UNANCHORED, sub, 3)) {
         return body;  // AppArmor AVC: scannable as is
@@ -823,7 +825,7 @@ bool RecordParser::parse_netlink(uint32_t type, std::string_view payload, AuditR
   im.node.clear();
   im.name_bloom = 0;
   if (payload.size() > kMaxLineBytes) {
-    if (reason) *reason = "netlink message longer than 1 MiB; skipped";
+    if (reason) *reason = "column 1: netlink message longer than 1 MiB; skipped";
     return false;
   }
   // The kernel may pad the text with NULs.
