@@ -4,6 +4,7 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "eql/casefold.h"
 #include "eql/regex_translate.h"
@@ -92,6 +93,9 @@ std::unique_ptr<RE2> build_alternation(const std::vector<std::string>& sources, 
 
 Status StringMatcher::finish() {
   Status status;
+  exact_only_ = !match_all_ && prefixes_.empty() && suffixes_.empty() && infixes_.empty() && glob_sources_.empty() &&
+                regex_sources_.empty() && exact_.size() <= 16;
+  exact_list_.assign(exact_.begin(), exact_.end());
   // Wildcards were folded already; regexes get RE2's own (simple, per code point) case folding.
   glob_ = build_alternation(glob_sources_, true, status);
   if (!status) return status;
@@ -112,6 +116,26 @@ bool StringMatcher::matches_folded(std::string_view s) const {
 }
 
 bool StringMatcher::matches(std::string_view s) const {
+  if (exact_only_ && (!insensitive_ || is_ascii(s))) {
+    if (!insensitive_) {
+      for (const auto& e : exact_list_)
+        if (e.size() == s.size() && std::memcmp(e.data(), s.data(), s.size()) == 0) return true;
+      return false;
+    }
+    // ASCII value: folding is per byte and keeps the length.
+    for (const auto& e : exact_list_) {
+      if (e.size() != s.size()) continue;
+      size_t k = 0;
+      while (k < s.size()) {
+        char c = s[k];
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+        if (c != e[k]) break;
+        ++k;
+      }
+      if (k == s.size()) return true;
+    }
+    return false;
+  }
   if (match_all_) return true;
   if (regex_ && RE2::FullMatch(s, *regex_)) return true;
   if (exact_.empty() && prefixes_.empty() && suffixes_.empty() && infixes_.empty() && !glob_) return false;

@@ -52,6 +52,10 @@ class StringMatcher {
 
   bool insensitive_;
   bool match_all_ = false;
+  // Fast paths decided by finish(): only exact strings, few enough to compare one by one
+  // (cheaper than hashing for the usual one to a dozen constants).
+  bool exact_only_ = false;
+  std::vector<std::string> exact_list_;
   std::unordered_set<std::string, TransparentStringHash, std::equal_to<>> exact_;
   std::vector<std::string> prefixes_;
   std::vector<std::string> suffixes_;
