@@ -22,12 +22,23 @@ namespace {
 // Nested `msg='...'` values are parsed recursively; hostile input could nest them deeply.
 constexpr int kMaxMsgDepth = 8;
 
-// The field scanner's key class: go-libaudit's regex `[a-z0-9_-]+`.
-bool is_key_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-}
+// Character classes of go-libaudit's field regex, as a table for the scanner's inner loops.
+enum : uint8_t { kKeyChar = 1, kReSpace = 2, kValueStop = 4 };
+constexpr std::array<uint8_t, 256> kCharClass = [] {
+  std::array<uint8_t, 256> t{};
+  for (int c = 'a'; c <= 'z'; ++c) t[c] |= kKeyChar;  // `[a-z0-9_-]+`
+  for (int c = '0'; c <= '9'; ++c) t[c] |= kKeyChar;
+  t['_'] |= kKeyChar;
+  t['-'] |= kKeyChar;
+  for (char c : {' ', '\t', '\n', '\f', '\r'}) t[static_cast<uint8_t>(c)] |= kReSpace | kValueStop;
+  t['"'] |= kValueStop;  // a bare value is `[^"'\s]+`
+  t['\''] |= kValueStop;
+  return t;
+}();
+bool is_key_char(char c) { return kCharClass[static_cast<uint8_t>(c)] & kKeyChar; }
 // RE2/Go `\s`: [\t\n\f\r ] (no \v).
-bool is_re_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'; }
+bool is_re_space(char c) { return kCharClass[static_cast<uint8_t>(c)] & kReSpace; }
+bool is_value_stop(char c) { return kCharClass[static_cast<uint8_t>(c)] & kValueStop; }
 // Go strings.TrimSpace / strings.Fields for ASCII: adds \v.
 bool is_go_space(char c) { return is_re_space(c) || c == '\v'; }
 
@@ -194,49 +205,111 @@ struct RecordParser::Impl {
   std::vector<std::string_view> origs;  // raw value of fields[i], quotes included
   std::vector<std::string_view> tags;
   std::string error;
-  uint64_t name_bloom = 0;  // cheap "may contain" filter so overwrite checks stay O(1) mostly
+  // Name -> field index, open addressing. Slots carry the generation of the record that wrote them,
+  // so starting a record is one increment instead of clearing the table.
+  struct Slot {
+    uint32_t generation = 0;
+    uint32_t hash = 0;
+    uint32_t index = 0;
+  };
+  std::vector<Slot> slots = std::vector<Slot>(64);
+  uint32_t generation = 1;
+  size_t used_slots = 0;
 
-  static uint64_t bloom_bit(std::string_view name) {
-    return uint64_t{1} << ((name.size() * 7 + static_cast<unsigned char>(name.back())) & 63);
+  static uint32_t hash_name(std::string_view name) {
+    uint32_t h = 2166136261u;
+    for (char c : name) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
+    return h;
   }
-
-  int index_of(std::string_view name) const {
-    if (name.empty() || !(name_bloom & bloom_bit(name))) return -1;
-    for (size_t i = 0; i < fields.size(); ++i) {
-      if (fields[i].name == name) return static_cast<int>(i);
+  void start_record() {
+    fields.clear();
+    origs.clear();
+    tags.clear();
+    error.clear();
+    used_slots = 0;
+    if (++generation == 0) {  // wrapped: old stamps could look current
+      std::fill(slots.begin(), slots.end(), Slot{});
+      generation = 1;
     }
-    return -1;
   }
-  const AuditField* find(std::string_view name) const {
+  // Slot holding `name`, or the empty slot where it would go.
+  Slot& probe(std::string_view name, uint32_t h) {
+    size_t mask = slots.size() - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      Slot& s = slots[i];
+      if (s.generation != generation) return s;
+      if (s.hash == h && fields[s.index].name == name) return s;
+    }
+  }
+  void grow() {
+    std::vector<Slot> old;
+    old.swap(slots);
+    slots.assign(old.size() * 2, Slot{});
+    for (const Slot& s : old) {
+      if (s.generation != generation) continue;
+      size_t mask = slots.size() - 1;
+      size_t i = s.hash & mask;
+      while (slots[i].generation == generation) i = (i + 1) & mask;
+      slots[i] = s;
+    }
+  }
+  int index_of(std::string_view name) {
+    if (name.empty()) return -1;
+    const Slot& s = probe(name, hash_name(name));
+    return s.generation == generation ? static_cast<int>(s.index) : -1;
+  }
+  const AuditField* find(std::string_view name) {
     int i = index_of(name);
     return i < 0 ? nullptr : &fields[static_cast<size_t>(i)];
   }
   // go-libaudit keeps fields in a map: a later field with the same name replaces the earlier one.
   void put(std::string_view name, std::string_view value, std::string_view orig) {
-    int i = index_of(name);
-    if (i >= 0) {
-      fields[static_cast<size_t>(i)].value = value;
-      origs[static_cast<size_t>(i)] = orig;
+    uint32_t h = hash_name(name);
+    Slot* s = &probe(name, h);
+    if (s->generation == generation) {
+      fields[s->index].value = value;
+      origs[s->index] = orig;
       return;
     }
+    if ((used_slots + 1) * 2 > slots.size()) {
+      grow();
+      s = &probe(name, h);
+    }
+    *s = Slot{generation, h, static_cast<uint32_t>(fields.size())};
+    ++used_slots;
     fields.push_back({name, value});
     origs.push_back(orig);
-    name_bloom |= bloom_bit(name);
   }
   void set_value(std::string_view name, std::string_view value) {
     int i = index_of(name);
     if (i >= 0) fields[static_cast<size_t>(i)].value = value;
   }
+  // A removed field keeps its slot with an empty name (never equal to a real name); compact()
+  // drops it before the record is handed out.
   void remove(std::string_view name) {
     int i = index_of(name);
-    if (i < 0) return;
-    fields.erase(fields.begin() + i);
-    origs.erase(origs.begin() + i);
+    if (i >= 0) fields[static_cast<size_t>(i)].name = {};
+  }
+  void compact() {
+    size_t out = 0;
+    for (size_t i = 0; i < fields.size(); ++i) {
+      if (fields[i].name.empty()) continue;
+      fields[out] = fields[i];
+      origs[out] = origs[i];
+      ++out;
+    }
+    fields.resize(out);
+    origs.resize(out);
   }
   void fail(std::string message) {
     error = std::move(message);
     fields.clear();
     origs.clear();
+    used_slots = 0;
+    if (++generation == 0) {  // the cleared fields must not be found through stale slots
+      std::fill(slots.begin(), slots.end(), Slot{});
+      generation = 1;
+    }
   }
 
   std::string_view store(std::string_view s) { return arena.copy(s); }
@@ -324,10 +397,7 @@ void RecordParser::Impl::extract(std::string_view msg, int depth) {
       continue;
     } else {
       value_end = v;
-      while (value_end < n && msg[value_end] != '"' && msg[value_end] != '\'' &&
-             !is_re_space(msg[value_end])) {
-        ++value_end;
-      }
+      while (value_end < n && !is_value_stop(msg[value_end])) ++value_end;
     }
     std::string_view key = msg.substr(i, key_end - i);
     std::string_view orig = msg.substr(v, value_end - v);
@@ -743,6 +813,7 @@ bool RecordParser::Impl::parse_payload(uint32_t type, std::string_view payload, 
   }
   extract(normalize_text(type, t.substr(offset)), 0);
   enrich(type);
+  compact();
   out.fields = fields;
   out.tags = tags;
   out.error = error;
@@ -766,12 +837,8 @@ RecordParser::~RecordParser() = default;
 bool RecordParser::parse_line(std::string_view line, AuditRecord& out, std::string* reason) {
   Impl& im = *impl_;
   im.arena.reset();
-  im.fields.clear();
-  im.origs.clear();
-  im.tags.clear();
-  im.error.clear();
+  im.start_record();
   im.node.clear();
-  im.name_bloom = 0;
   auto reject = [&](size_t column, std::string_view why) {
     if (reason) {
       *reason = "column " + std::to_string(column + 1) + ": ";
@@ -818,12 +885,8 @@ bool RecordParser::parse_netlink(uint32_t type, std::string_view payload, AuditR
                                  std::string* reason) {
   Impl& im = *impl_;
   im.arena.reset();
-  im.fields.clear();
-  im.origs.clear();
-  im.tags.clear();
-  im.error.clear();
+  im.start_record();
   im.node.clear();
-  im.name_bloom = 0;
   if (payload.size() > kMaxLineBytes) {
     if (reason) *reason = "column 1: netlink message longer than 1 MiB; skipped";
     return false;

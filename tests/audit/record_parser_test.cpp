@@ -312,6 +312,23 @@ TEST(RecordParser, ExecveArguments) {
   EXPECT_NE(r.rec.error.find("failed to convert argc"), std::string_view::npos);
 }
 
+TEST(RecordParser, ManyFieldsAndRepeatedRecords) {
+  RecordParser p;
+  std::string line = "type=EXECVE msg=audit(1.000:1): argc=3000";
+  for (int i = 0; i < 3000; ++i) line += " a" + std::to_string(i) + "=" + (i % 2 ? "\"q\"" : "4142");
+  for (int round = 0; round < 3; ++round) {  // the name index is reused across records
+    auto r = parse(p, line);
+    ASSERT_TRUE(r.ok);
+    ASSERT_TRUE(r.rec.error.empty()) << r.rec.error;
+    EXPECT_EQ(r.rec.fields.size(), 3001u);
+    EXPECT_EQ(r.fields["a0"], "AB");
+    EXPECT_EQ(r.fields["a2998"], "AB");
+    EXPECT_EQ(r.fields["a2999"], "q");
+    auto small = parse(p, "type=USER_ACCT msg=audit(1.000:1): res=1 result=other pid=4");
+    EXPECT_EQ(small.fields, (Fields{{"pid", "4"}, {"result", "success"}}));
+  }
+}
+
 TEST(RecordParser, HexDecodingRules) {
   RecordParser p;
   auto r = parse(p, "type=PROCTITLE msg=audit(1.000:1): proctitle=636174002F70726F632F6D6F64756C6573");
