@@ -1,0 +1,189 @@
+// `audetect scan`, run as a real process over the labelled real capture.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+extern char** environ;
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kLog = std::string(AUDETECT_SOURCE_DIR) + "/tests/engine/testdata/real/seed-raw.log";
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+fs::path temp_path(const std::string& tag) {
+  static int counter = 0;
+  return fs::temp_directory_path() /
+         ("audetect_cli_scan_" + std::to_string(getpid()) + "_" + std::to_string(counter++) + "_" + tag);
+}
+
+// Runs the binary with `args` (no shell); stdin from /dev/null, stdout and stderr captured.
+RunResult audetect(std::vector<std::string> args) {
+  fs::path base = temp_path("run");
+  fs::path out_path = base.string() + ".out", err_path = base.string() + ".err";
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  args.insert(args.begin(), AUDETECT_BINARY);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  RunResult run;
+  if (posix_spawn(&pid, AUDETECT_BINARY, &actions, nullptr, argv.data(), environ) == 0) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  posix_spawn_file_actions_destroy(&actions);
+  run.out = slurp(out_path);
+  run.err = slurp(err_path);
+  fs::remove(out_path);
+  fs::remove(err_path);
+  return run;
+}
+
+// How many alerts the labels expect for seed-raw.log: the length of its `alert_serials` array in
+// expected.json (read with plain string search: this test links no JSON reader).
+size_t expected_alerts() {
+  const std::string json = slurp(std::string(AUDETECT_SOURCE_DIR) + "/tests/engine/testdata/real/expected.json");
+  size_t at = json.find("\"seed-raw.log\"");
+  if (at == std::string::npos) return 0;
+  at = json.find("\"alert_serials\"", at);
+  size_t open = json.find('[', at), close = json.find(']', open);
+  if (at == std::string::npos || open == std::string::npos || close == std::string::npos) return 0;
+  size_t n = 1;
+  for (size_t i = open; i < close; ++i) n += json[i] == ',';
+  return n;
+}
+const size_t kExpectedAlerts = expected_alerts();
+
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);)
+    if (!l.empty()) out.push_back(l);
+  return out;
+}
+
+std::string field(const std::string& doc, const std::string& key) {
+  auto p = doc.find("\"" + key + "\":\"");
+  if (p == std::string::npos) return "";
+  p += key.size() + 4;
+  return doc.substr(p, doc.find('"', p) - p);
+}
+
+TEST(Scan, BundledRuleOverTheRealCaptureWritesOneAlertPerLabelledEvent) {
+  RunResult r = audetect({"scan", kLog});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto alerts = lines(r.out);
+  EXPECT_EQ(alerts.size(), kExpectedAlerts) << r.err;
+  for (const auto& a : alerts) {
+    EXPECT_EQ(a.front(), '{');
+    EXPECT_EQ(field(a, "kibana.alert.rule.rule_id"), "80084fa9-8677-4453-8680-b891d3c0c778");
+    EXPECT_EQ(field(a, "kibana.alert.uuid").size(), 64u);
+  }
+  // The summary: events read, per rule executions / alerts / suppressed.
+  ASSERT_GT(kExpectedAlerts, 0u) << "expected.json not found or without seed-raw.log";
+  EXPECT_NE(r.err.find("events read"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("alerts " + std::to_string(kExpectedAlerts)), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("executions"), std::string::npos);
+  EXPECT_NE(r.err.find("suppressed"), std::string::npos);
+}
+
+TEST(Scan, BulkFormatPairsEachAlertWithACreateActionForTheAlertsIndex) {
+  RunResult r = audetect({"scan", "--format", "bulk", "-q", kLog});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto l = lines(r.out);
+  ASSERT_EQ(l.size(), 2 * kExpectedAlerts);
+  for (size_t i = 0; i < l.size(); i += 2) {
+    EXPECT_EQ(l[i].rfind(R"({"create":{"_index":".alerts-security.alerts-default","_id":")", 0), 0u) << l[i];
+    EXPECT_EQ(field(l[i], "_id"), field(l[i + 1], "kibana.alert.uuid"));
+  }
+  EXPECT_TRUE(r.err.empty()) << "-q prints no summary";
+}
+
+TEST(Scan, TableFormatHasAHeaderAndOneRowPerAlert) {
+  RunResult r = audetect({"scan", "--format", "table", kLog});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto l = lines(r.out);
+  ASSERT_EQ(l.size(), kExpectedAlerts + 1);
+  for (const char* col : {"TIME", "RULE", "SEVERITY", "HOST", "USER", "PROCESS", "FILE", "REASON"})
+    EXPECT_NE(l[0].find(col), std::string::npos) << col;
+  EXPECT_NE(l[1].find("Enumeration of Kernel Modules via Proc"), std::string::npos);
+  EXPECT_NE(l[1].find("/proc/modules"), std::string::npos);
+}
+
+TEST(Scan, OutputFileIsAppendedAndStateSuppressesRepeats) {
+  fs::path out = temp_path("alerts.ndjson"), state = temp_path("state");
+  RunResult a = audetect({"scan", "-q", "--output", out.string(), kLog});
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_TRUE(a.out.empty());
+  RunResult b = audetect({"scan", "-q", "--output", out.string(), "--state", state.string(), kLog});
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  EXPECT_EQ(lines(slurp(out)).size(), 2 * kExpectedAlerts);  // appended, not replaced
+  // The state file remembers the ids: the same log scanned again writes nothing new.
+  RunResult c = audetect({"scan", "--output", out.string(), "--state", state.string(), kLog});
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_EQ(lines(slurp(out)).size(), 2 * kExpectedAlerts);
+  EXPECT_NE(c.err.find("alerts 0"), std::string::npos) << c.err;
+  fs::remove(out);
+  fs::remove(state);
+}
+
+TEST(Scan, EcsNdjsonGivesTheSameAlertsAsTheRawLog) {
+  // normalize the log to ECS NDJSON, then scan that: identical alert ids (same source identity).
+  RunResult n = audetect({"normalize", "-q", kLog});
+  ASSERT_EQ(n.exit_code, 0) << n.err;
+  fs::path ecs = temp_path("events.ndjson");
+  std::ofstream(ecs) << n.out;
+  RunResult from_raw = audetect({"scan", "-q", kLog});
+  RunResult from_ecs = audetect({"scan", "-q", ecs.string()});
+  ASSERT_EQ(from_ecs.exit_code, 0) << from_ecs.err;
+  auto a = lines(from_raw.out), b = lines(from_ecs.out);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(field(a[i], "kibana.alert.uuid"), field(b[i], "kibana.alert.uuid"));
+  // Both inputs at once: every source is seen twice, but alerted once.
+  RunResult mixed = audetect({"scan", "-q", kLog, ecs.string()});
+  ASSERT_EQ(mixed.exit_code, 0) << mixed.err;
+  EXPECT_EQ(lines(mixed.out).size(), kExpectedAlerts);
+  fs::remove(ecs);
+}
+
+TEST(Scan, UsageAndRuntimeErrorsHaveTheirExitCodes) {
+  RunResult bad_rules = audetect({"scan", "--rules", "/nonexistent/rules", kLog});
+  EXPECT_EQ(bad_rules.exit_code, 2);
+  EXPECT_NE(bad_rules.err.find("/nonexistent/rules"), std::string::npos);
+  RunResult bad_format = audetect({"scan", "--format", "xml", kLog});
+  EXPECT_EQ(bad_format.exit_code, 2);
+  // A missing input is a runtime failure; the other inputs are still scanned.
+  RunResult missing = audetect({"scan", "-q", "/nonexistent/audit.log", kLog});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("/nonexistent/audit.log"), std::string::npos);
+  EXPECT_EQ(lines(missing.out).size(), kExpectedAlerts);
+}
+
+}  // namespace
