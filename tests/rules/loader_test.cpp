@@ -482,6 +482,57 @@ TEST(RuleLoader, HostileInputDoesNotCrash) {
   }
 }
 
+TEST(RuleLoader, MutatedShippedRuleNeverCrashes) {
+  std::ifstream in(kShippedRule, std::ios::binary);
+  const std::string original((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(original.empty());
+  // Deterministic xorshift so failures reproduce.
+  std::uint64_t state = 0x9e3779b97f4a7c15ull;
+  auto next = [&] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  static constexpr char kInteresting[] = {'"', '\'', '[', ']', '=', '\n', '\\', '{', '}', ',', '#', '\0', '\xff', '\xc3'};
+  int loaded = 0;
+  for (int round = 0; round < 1500; ++round) {
+    std::string text = original;
+    int edits = 1 + static_cast<int>(next() % 4);
+    for (int e = 0; e < edits; ++e) {
+      std::size_t at = next() % text.size();
+      switch (next() % 3) {
+        case 0: text[at] = kInteresting[next() % sizeof(kInteresting)]; break;
+        case 1: text.erase(at, 1 + next() % 16); break;
+        default: text.insert(at, 1, kInteresting[next() % sizeof(kInteresting)]);
+      }
+      if (text.empty()) text = "x";
+    }
+    std::vector<Diagnostic> diagnostics;
+    auto rule = parse_rule(text, "m.toml", &diagnostics);
+    if (rule) {
+      ++loaded;
+      // Whatever loads must be internally consistent.
+      EXPECT_FALSE(rule->rule_id.empty());
+      EXPECT_GE(rule->max_signals, 1);
+      (void)rule->query_position(2, 3);
+    } else {
+      EXPECT_FALSE(diagnostics.empty());
+      EXPECT_EQ(rule.status().message().rfind("m.toml", 0), 0u) << rule.status().message();
+    }
+  }
+  EXPECT_GT(loaded, 0);
+}
+
+TEST(RuleLoader, WindowsLineEndings) {
+  std::string text = minimal_rule();
+  for (std::size_t i = 0; (i = text.find('\n', i)) != std::string::npos; i += 2) text.insert(i, 1, '\r');
+  auto r = parse_rule(text, "crlf.toml");
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_EQ(r->query_origin.line, 17u);
+  EXPECT_EQ(r->query_origin.column, 1u);
+}
+
 TEST(RuleModel, TargetsAuditDataByIndexPatternOrEsqlFrom) {
   Rule rule;
   rule.index = {"logs-endpoint.events.*"};
