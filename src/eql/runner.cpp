@@ -58,9 +58,14 @@ void QueryRunner::push(const Event& event) {
     return;
   }
   buffer_.push_back(std::move(c));
-  if (buffer_.size() >= options_.max_buffered_events) {
+  if (drain_at_ == 0) drain_at_ = std::max<size_t>(2, options_.max_buffered_events);
+  if (buffer_.size() >= drain_at_) {
     ++stats_.buffer_cap_hits;
     drain(buffer_.size() / 2);
+    // What could not be released (unlimited event query, no sink) grows the buffer: double the
+    // threshold so the work stays amortized.
+    if (buffer_.size() >= drain_at_ / 2) drain_at_ = buffer_.size() * 2;
+    else drain_at_ = std::max<size_t>(2, options_.max_buffered_events);
   }
 }
 
@@ -75,21 +80,38 @@ void QueryRunner::drain(size_t count) {
     buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(count));
     return;
   }
-  // Event query: keep only what the limits can still return.
-  auto limited = std::optional<int64_t>{};
-  bool tail = false;
-  for (const auto& p : query_->pipes()) tail = p.kind == Pipe::Kind::kTail;
-  if (options_.size) limited = options_.size;
-  for (const auto& p : query_->pipes()) limited = limited ? std::min(*limited, p.count) : p.count;
-  if (limited) {
+  // Event query: keep only what the limits can still return. Only safe when every limit cuts the
+  // same end (all heads, or all tails); mixed pipes keep everything.
+  bool any_head = options_.size.has_value(), any_tail = false;
+  std::optional<int64_t> limited = options_.size;
+  for (const auto& p : query_->pipes()) {
+    (p.kind == Pipe::Kind::kTail ? any_tail : any_head) = true;
+    limited = limited ? std::min(*limited, p.count) : p.count;
+  }
+  bool tail = any_tail && !any_head;
+  if (any_tail && !query_->pipes().empty() && query_->pipes().back().kind == Pipe::Kind::kTail && options_.size)
+    tail = std::all_of(query_->pipes().begin(), query_->pipes().end(),
+                       [](const Pipe& p) { return p.kind == Pipe::Kind::kTail; });
+  bool mixed = any_head && any_tail && !tail;
+  if (limited && !mixed) {
     size_t keep = static_cast<size_t>(std::max<int64_t>(0, *limited));
     std::sort(buffer_.begin(), buffer_.end(), by_order);
     if (buffer_.size() > keep) {
       if (tail) buffer_.erase(buffer_.begin(), buffer_.end() - static_cast<std::ptrdiff_t>(keep));
       else buffer_.resize(keep);
     }
+    return;
   }
-  // Without a limit every match is a result: the buffer is the output and cannot shrink.
+  // Without a limit every match is a result: release the earliest ones to the sink if there is one.
+  if (!limited && sink_) {
+    for (size_t i = 0; i < count; ++i) {
+      if (!(buffer_[i].stage_mask & 1u)) continue;
+      Hit h;
+      h.events.push_back(HitEvent{std::move(buffer_[i].event), std::move(buffer_[i].order), false});
+      sink_(std::move(h));
+    }
+    buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(count));
+  }
 }
 
 std::vector<Hit> QueryRunner::finish_events() {
@@ -143,6 +165,7 @@ std::vector<Hit> QueryRunner::finish() {
     hits = finish_events();
   }
   arrival_ = 0;
+  drain_at_ = 0;
   hits = apply_limits(std::move(hits));
   for (Hit& h : hits) {
     h.join_key_texts.reserve(h.join_keys.size());

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -84,6 +85,11 @@ class QueryRunner {
   QueryRunner(const QueryRunner&) = delete;
   QueryRunner& operator=(const QueryRunner&) = delete;
 
+  // Event queries without any limit (no size, no pipe): when the ordering buffer is full, its
+  // earliest half is handed to this sink early instead of growing memory; finish() then returns
+  // only what is left. Without a sink the buffer keeps growing (every match is a result).
+  void set_overflow_sink(std::function<void(Hit&&)> sink) { sink_ = std::move(sink); }
+
   // Feeds one event (the runner clones what it keeps). Events must be pushed in arrival order.
   void push(const Event& event);
   // Ends the input: the ordered, limited results. The runner can then be reused (state cleared).
@@ -106,6 +112,8 @@ class QueryRunner {
   std::unique_ptr<SequenceMatcher> sequence_;
   std::unique_ptr<SampleMatcher> sample_;
   std::vector<bool> date_keys_;  // per join key: a date field
+  std::function<void(Hit&&)> sink_;
+  size_t drain_at_ = 0;  // buffer size that triggers the next drain
 };
 
 }  // namespace audetect::eql

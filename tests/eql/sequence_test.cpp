@@ -230,3 +230,37 @@ TEST(EventQuery, OrderedLimitedAndTail) {
   o.max_buffered_events = 2;  // pruning while streaming keeps the earliest
   EXPECT_EQ(run("any where true", docs, o).ids, (Ids{{4}, {1}}));
 }
+
+TEST(EventQuery, MixedPipesWithSmallBufferStayExact) {
+  std::vector<std::string> docs;
+  for (int i = 0; i < 10; ++i) docs.push_back(ev(i + 1, "a", i));
+  RunnerOptions o;
+  o.max_buffered_events = 2;
+  EXPECT_EQ(run("a where true | head 3 | tail 2", docs, o).ids, (Ids{{2}, {3}}));
+  EXPECT_EQ(run("a where true | tail 3 | head 1", docs, o).ids, (Ids{{8}}));
+  o.size = 2;
+  EXPECT_EQ(run("a where true | tail 5", docs, o).ids, (Ids{{9}, {10}}));
+}
+
+TEST(EventQuery, OverflowSinkReleasesEarlyInOrder) {
+  CompileResult c = compile("a where true", schema());
+  ASSERT_TRUE(c.ok());
+  RunnerOptions o;
+  o.max_buffered_events = 4;
+  QueryRunner runner(c.query, o);
+  std::vector<int64_t> seen;
+  FieldPath id("id");
+  runner.set_overflow_sink([&](Hit&& h) { seen.push_back(h.events[0].event.get(id)->as_int()); });
+  JsonEventReader reader;
+  EventBuilder builder;
+  for (int i = 0; i < 20; ++i) {
+    JsonError err;
+    ASSERT_EQ(reader.parse(ev(i + 1, "a", i), builder, &err), JsonEventReader::Outcome::kEvent);
+    runner.push(builder.finish());
+  }
+  EXPECT_FALSE(seen.empty());
+  for (const Hit& h : runner.finish()) seen.push_back(h.events[0].event.get(id)->as_int());
+  std::vector<int64_t> expected;
+  for (int i = 1; i <= 20; ++i) expected.push_back(i);
+  EXPECT_EQ(seen, expected);
+}
