@@ -64,6 +64,66 @@ Status restore_kernel_audit_state(AuditNetlink& control, const KernelAuditState&
   return first_error;
 }
 
+size_t AuditRulePlan::missing() const {
+  size_t n = 0;
+  for (const auto& e : entries) n += e.installed ? 0 : 1;
+  return n;
+}
+
+AuditRulePlan plan_audit_rules(const std::vector<std::string>& texts, const std::vector<AuditRuleData>& kernel_rules,
+                               std::string_view source, const AuditRuleParseOptions& options) {
+  AuditRulePlan plan;
+  std::vector<AuditRuleData> kernel_keys;
+  kernel_keys.reserve(kernel_rules.size());
+  for (const auto& r : kernel_rules) kernel_keys.push_back(canonical_audit_rule(r));
+  uint64_t n = 0;
+  for (const auto& text : texts) {
+    ++n;
+    auto cmd = parse_audit_command(text, source, n, options);
+    if (!cmd) {
+      plan.errors.push_back(cmd.status().message());
+      continue;
+    }
+    if (cmd->kind != AuditCommandKind::kAddRule) {
+      plan.errors.push_back(fmt::format("{}:{}:1: only rules (-a, -A, -w) can be required, not '{}'", source, n, text));
+      continue;
+    }
+    AuditRuleData key = canonical_audit_rule(cmd->rule);
+    bool duplicate = false;
+    for (const auto& e : plan.entries) duplicate = duplicate || canonical_audit_rule(e.rule) == key;
+    if (duplicate) continue;
+    AuditRulePlanEntry entry;
+    entry.text = text;
+    entry.rule = cmd->rule;
+    for (const auto& k : kernel_keys) entry.installed = entry.installed || k == key;
+    plan.entries.push_back(std::move(entry));
+  }
+  return plan;
+}
+
+Status install_missing_audit_rules(AuditNetlink& control, AuditRulePlan& plan, std::vector<AuditRuleData>& added) {
+  for (auto& e : plan.entries) {
+    if (e.installed) continue;
+    if (Status s = control.add_rule(e.rule); !s)
+      return Status(s.code(), fmt::format("adding audit rule '{}': {}", e.text, s.message()));
+    e.installed = true;
+    added.push_back(e.rule);
+  }
+  return Status::ok();
+}
+
+Status remove_audit_rules(AuditNetlink& control, const std::vector<AuditRuleData>& rules) {
+  Status first;
+  for (const auto& r : rules) {
+    Status s = control.delete_rule(r);
+    if (!s && first.is_ok()) {
+      auto text = audit_rule_to_text(r);
+      first = Status(s.code(), fmt::format("removing audit rule '{}': {}", text ? *text : "?", s.message()));
+    }
+  }
+  return first;
+}
+
 KernelAuditLock::~KernelAuditLock() {
   if (fd_ >= 0) {
     ::flock(fd_, LOCK_UN);

@@ -54,6 +54,27 @@ Result<KernelAuditState> snapshot_kernel_audit_state(AuditNetlink& control);
 // released by us if we hold it).
 Status restore_kernel_audit_state(AuditNetlink& control, const KernelAuditState& saved);
 
+// Which of the audit rules some detection rules need are already in the kernel.
+struct AuditRulePlanEntry {
+  std::string text;    // as written (auditctl syntax)
+  AuditRuleData rule;  // encoded
+  bool installed = false;
+};
+struct AuditRulePlan {
+  std::vector<AuditRulePlanEntry> entries;  // deduplicated, in order
+  std::vector<std::string> errors;          // texts that do not parse: "<source>:<n>:<col>: reason"
+  size_t missing() const;
+};
+// Only rule commands (-a/-A/-w) are accepted; anything else (-D, -e, ...) is an error here because a
+// detection rule must never reset or reconfigure the kernel's audit setup.
+AuditRulePlan plan_audit_rules(const std::vector<std::string>& texts, const std::vector<AuditRuleData>& kernel_rules,
+                               std::string_view source = "<audit rules>", const AuditRuleParseOptions& options = {});
+// Adds the plan's missing rules; returns what was added (for removal at exit). Stops at the first
+// failure, reporting it, but still returns what was added before it in `added`.
+Status install_missing_audit_rules(AuditNetlink& control, AuditRulePlan& plan, std::vector<AuditRuleData>& added);
+// Deletes exactly these rules (those we added), continuing past failures; returns the first failure.
+Status remove_audit_rules(AuditNetlink& control, const std::vector<AuditRuleData>& rules);
+
 // flock(2) on a lock file shared by every process on the machine that changes kernel audit state.
 class KernelAuditLock {
  public:
