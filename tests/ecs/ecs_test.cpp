@@ -5,11 +5,13 @@
 
 #include <fstream>
 #include <random>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "audit/audit.h"
+#include "audit/tables.h"
 #include "ecs/ecs.h"
 #include "ecs/normalizations.h"
 #include "event/event.h"
@@ -510,6 +512,30 @@ TEST(EcsNormalizer, EveryTableRecordTypeIsKnownToTheParser) {
   // never apply in go-libaudit either (and audetect keeps it that way).
   std::vector<std::string> upstream_typos = {"AUDIT_ANOM_LOGIN_ACCT", "ANOM_MK_EXE"};
   EXPECT_EQ(unknown, upstream_typos);
+}
+
+
+// Likewise for syscall names: each one of the table must be the name of some syscall on some
+// architecture the parser knows, or that entry could never apply.
+TEST(EcsNormalizer, EveryTableSyscallIsKnownToTheParser) {
+  std::set<std::string, std::less<>> known;
+  for (std::string_view arch : {"x86_64", "i386", "aarch64", "arm", "ppc64le", "ppc", "s390x", "s390"}) {
+    for (int64_t n = 0; n < 1100; ++n) {
+      std::string_view name = audit::tables::syscall_name(arch, n);
+      if (!name.empty()) known.emplace(name);
+    }
+  }
+  ASSERT_GT(known.size(), 300u);
+  std::vector<std::string> unknown;
+  for (const auto& spec : detail::normalization_table()) {
+    for (std::string_view sc : spec.syscalls) {
+      if (sc != "*" && !known.contains(sc)) unknown.emplace_back(sc);
+    }
+  }
+  // The table also lists libc wrappers that are not kernel syscalls (they reach the kernel as
+  // newfstatat/fstatat64, utimensat, setresuid, setresgid), so these entries never apply.
+  std::vector<std::string> not_syscalls = {"fstatat", "futimens", "seteuid", "setegid"};
+  EXPECT_EQ(unknown, not_syscalls);
 }
 
 }  // namespace
