@@ -9,6 +9,18 @@
 //
 // One normalizer per thread: normalize() reuses internal buffers and allocates nothing per event
 // once warm.
+//
+// Choices where the sources disagree or say nothing:
+// * auditd_manager follows the integration's current ingest pipeline (ecs.version 8.11.0): the
+//   numeric conversions of §12.4 except auditd.data.exit, which stays a string ("3", "ENOENT")
+//   as the integration's fields.yml maps it as keyword. A conversion that still fails sets
+//   event.kind "pipeline_error" and error.message, and skips the remaining pipeline steps
+//   (empty values are then kept), as the pipeline's on_failure does.
+// * Error documents (§10) keep the raw lines in event.original in both profiles: without them the
+//   event's data would be lost.
+// * related.user is sorted (auditbeat's order comes from a Go map and is not stable).
+// * Invalid UTF-8 in values is replaced with U+FFFD here, so the query engine sees the same
+//   strings as the JSON output (§16.8).
 #pragma once
 
 #include <cstdint>
