@@ -1,5 +1,11 @@
 // Event assembly as go-libaudit's Reassembler does it (audit-to-ecs.md §5, §16.2), per node, in
 // record time. Groups and their storage are pooled so a steady stream allocates nothing.
+//
+// Differences from go-libaudit: time only advances through expire() (the caller passes record time
+// for files, the wall clock live); a released serial at or below the previous one (a late group) is
+// not counted as ~2^32 lost events; one event is capped in records and bytes, and the number of
+// node= streams is capped (the least recently used busy node is flushed), so hostile input cannot
+// grow memory without bound.
 #include <algorithm>
 #include <cstdlib>
 #include <limits>

@@ -1,6 +1,17 @@
 // Record parsing with go-libaudit's auparse rules (audit-to-ecs.md §4). The comments name the
 // go-libaudit behaviour each step reproduces, because several of them are surprising and a
 // "cleaner" version would change what auditbeat-compatible output looks like.
+//
+// Where audetect deliberately differs from go-libaudit (none of it visible on the auparse goldens):
+//  * log lines: an optional `node=NAME ` prefix is split off and everything from the first 0x1D
+//    byte (ENRICHED) is ignored (§16.1); go-libaudit only ever sees netlink text;
+//  * a line must start with `type=` (go-libaudit slices the type name out blindly) and may not be
+//    longer than RecordParser::kMaxLineBytes;
+//  * a SOCKADDR too short for its family is a record error (go-libaudit would panic);
+//  * nested `msg='...'` values are followed 8 levels deep (unbounded in go-libaudit);
+//  * TrimSpace/Fields treat ASCII whitespace only (Go also trims U+0085, U+00A0, ...);
+//  * record type and syscall names come from libaudit 3.0.9 (tables.cpp), which names some types
+//    older go-libaudit releases printed as UNKNOWN[n], and ends its syscall tables at 450.
 #include <re2/re2.h>
 
 #include <algorithm>
