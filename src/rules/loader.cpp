@@ -239,9 +239,7 @@ class Reader {
         wrong_type(element, fmt::format("{}.{}[{}]", path, key, i), "a string");
       }
     }
-    if (required && out.empty() && !has_errors()) {
-      error(position(*node), fmt::format("{}.{} must not be empty", path, key));
-    }
+    if (required && array->empty()) error(position(*node), fmt::format("{}.{} must not be empty", path, key));
     return out;
   }
 
@@ -566,8 +564,8 @@ void read_rule(Reader& r, const toml::table& t, Rule& rule, std::vector<std::str
   if (type_known) {
     const bool needs_query = rule.type != RuleType::kMachineLearning && rule.type != RuleType::kSavedQuery;
     if (needs_query && !t.get("query")) r.missing(t, p, "query");
-    if (needs_query && t.get("query") && rule.query.find_first_not_of(" \t\r\n") == std::string::npos &&
-        !r.has_errors()) {
+    if (needs_query && t.get("query") && t.get("query")->is_string() &&
+        rule.query.find_first_not_of(" \t\r\n") == std::string::npos) {
       r.error(r.position(*t.get("query")), "rule.query must not be empty");
     }
     if (rule.type != RuleType::kMachineLearning && !t.get("language")) r.missing(t, p, "language");
@@ -862,17 +860,20 @@ Result<Rule> load_rule_file(const std::filesystem::path& path, std::vector<Diagn
     if (diagnostics) diagnostics->push_back(d);
     return Status::io_error(fmt::format("{}: cannot open rule file", name));
   }
-  // Rule files are small; anything huge is not a rule and is refused before it is read into memory.
-  constexpr std::uintmax_t kMaxRuleFileBytes = 4u << 20;
-  std::error_code ec;
-  auto size = std::filesystem::file_size(path, ec);
-  if (!ec && size > kMaxRuleFileBytes) {
-    Diagnostic d{Diagnostic::Level::kError, {name, 0, 0},
-                 fmt::format("rule file is {} bytes; larger than the {} byte limit", size, kMaxRuleFileBytes)};
-    if (diagnostics) diagnostics->push_back(d);
-    return Status::exhausted(to_string(d));
+  // Rule files are small; anything larger is not a rule and is refused without reading it all (the path
+  // may be a device or a pipe, so the size is checked while reading, not only from the file system).
+  constexpr std::size_t kMaxRuleFileBytes = 4u << 20;
+  std::string text;
+  char buffer[65536];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+    text.append(buffer, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > kMaxRuleFileBytes) {
+      Diagnostic d{Diagnostic::Level::kError, {name, 0, 0},
+                   fmt::format("rule file is larger than the {} byte limit", kMaxRuleFileBytes)};
+      if (diagnostics) diagnostics->push_back(d);
+      return Status::exhausted(fmt::format("{}: {}", name, d.message));
+    }
   }
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (in.bad()) {
     Diagnostic d{Diagnostic::Level::kError, {name, 0, 0}, "read error"};
     if (diagnostics) diagnostics->push_back(d);

@@ -524,6 +524,26 @@ TEST(RuleLoader, MutatedShippedRuleNeverCrashes) {
   EXPECT_GT(loaded, 0);
 }
 
+TEST(RuleLoader, OversizedOrUnreadableFilesAreRefused) {
+  std::vector<Diagnostic> diagnostics;
+  auto endless = load_rule_file("/dev/zero", &diagnostics);
+  ASSERT_FALSE(endless.is_ok());
+  EXPECT_EQ(endless.status().code(), audetect::StatusCode::kResourceExhausted);
+  EXPECT_EQ(endless.status().message(), "/dev/zero: rule file is larger than the 4194304 byte limit");
+  auto missing = load_rule_file("/nonexistent/rule.toml");
+  ASSERT_FALSE(missing.is_ok());
+  EXPECT_EQ(missing.status().message(), "/nonexistent/rule.toml: cannot open rule file");
+}
+
+TEST(RuleLoader, RequiredArraysMustNotBeEmpty) {
+  std::string text = minimal_rule();
+  text.replace(text.find("author = [\"Example\"]"), 20, "author = []");
+  EXPECT_EQ(first_error(text), "t.toml:10:10: rule.author must not be empty");
+  std::string blank = minimal_rule();
+  blank.replace(blank.find("file where"), 37, "   ");
+  EXPECT_EQ(first_error(blank), "t.toml:16:9: rule.query must not be empty");
+}
+
 TEST(RuleLoader, WindowsLineEndings) {
   std::string text = minimal_rule();
   for (std::size_t i = 0; (i = text.find('\n', i)) != std::string::npos; i += 2) text.insert(i, 1, '\r');
