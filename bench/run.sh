@@ -26,13 +26,15 @@ mkdir -p "$data"
 [ -x /usr/bin/time ] || bash "$here/../scripts/install-deps.sh"
 [ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is missing (Debian package time)" >&2; exit 1; }
 
+format=${BENCH_FORMAT:-raw}
 generate() {  # SIZE_MB -> path of the log (generated once, kept in bench/data, gitignored)
   local size=$1 log=$data/audit-$1mb.log
+  [ "$format" = raw ] || log=$data/audit-$1mb-$format.log
   local src=$here/../data/sample-audit.log seed=$here/../tests/engine/testdata/real/seed-enriched.log
   if [ ! -s "$log" ] || [ ! -s "$log.meta.json" ] || [ "$here/gen_audit_log.py" -nt "$log" ] ||
      [ "$src" -nt "$log" ] || [ "$seed" -nt "$log" ]; then
     echo "bench: generating $log" >&2
-    python3 "$here/gen_audit_log.py" --size-mb "$size" --seed 1 --meta "$log.meta.json.tmp" "$log.tmp"
+    python3 "$here/gen_audit_log.py" --size-mb "$size" --seed 1 --format "$format" --meta "$log.meta.json.tmp" "$log.tmp"
     mv "$log.tmp" "$log"; mv "$log.meta.json.tmp" "$log.meta.json"
   fi
   echo "$log"
