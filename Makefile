@@ -23,7 +23,10 @@ debug: deps
 
 # The sanitizer build runs every test; conformance summaries are printed at the end.
 test: debug
-	@cd $(DEBUG) && ctest --output-on-failure -j $(JOBS) --timeout 900
+	@cd $(DEBUG) && ctest --output-on-failure -j $(JOBS) --timeout 900 | tee ctest-output.txt; \
+	  rc=$${PIPESTATUS[0]}; \
+	  grep -E '^[0-9]+% tests passed' ctest-output.txt > ctest-verdict.txt; \
+	  bash ../../scripts/test-summary.sh . ; exit $$rc
 
 demo: release
 	@bash scripts/demo.sh $(RELEASE)/audetect
