@@ -44,27 +44,28 @@ select(
          or (vals(.process.title) | any(ascii_downcase | contains("grep"))) ) | not)
 )'
 
-time_of() {  # prints elapsed seconds of "$@" (stdout to file $out)
-  local start end
-  start=$(date +%s.%N)
-  "$@" > "$out"
-  end=$(date +%s.%N)
-  echo "$end - $start" | bc -l
+# Runs "$@" with stdout to $out; prints "wall_seconds cpu_seconds peak_rss_kb". CPU time (user+sys)
+# is the fair figure on a shared machine; wall time is printed beside it.
+time_of() {
+  /usr/bin/time -f '%e %U %S %M' -o "$work/time" "$@" > "$out"
+  awk '{printf "%s %.3f %s\n", $1, $2 + $3, $4}' "$work/time"
 }
 
 out="$work/audetect.out"
-t_a=$(time_of "$audetect" query -q --input-format ecs "$seed" "$work/stream.ndjson")
+read -r w_a c_a rss_a < <(time_of "$audetect" query -q --input-format ecs "$seed" "$work/stream.ndjson")
 hits_a=$(wc -l < "$work/audetect.out")
 out="$work/jq.out"
-t_j=$(time_of jq -c "$jq_filter" "$work/stream.ndjson")
+read -r w_j c_j rss_j < <(time_of jq -c "$jq_filter" "$work/stream.ndjson")
 hits_j=$(wc -l < "$work/jq.out")
 
 rate() { echo "scale=1; $1 / $2" | bc -l; }
-printf 'input: %d events, %.1f MB (%dx corpus captures)\n' "$events" "$(echo "$bytes/1000000" | bc -l)" "$repeat"
-printf 'audetect query: %6.2f s  %8.1f MB/s  %10.0f events/s  %d hits\n' "$t_a" \
-  "$(rate "$bytes/1000000" "$t_a")" "$(rate "$events" "$t_a")" "$hits_a"
-printf 'jq            : %6.2f s  %8.1f MB/s  %10.0f events/s  %d hits\n' "$t_j" \
-  "$(rate "$bytes/1000000" "$t_j")" "$(rate "$events" "$t_j")" "$hits_j"
+mb=$(echo "$bytes/1000000" | bc -l)
+printf 'input: %d events, %.1f MB (%dx corpus captures)\n' "$events" "$mb" "$repeat"
+printf '%-15s %8s %8s %10s %12s %10s %6s\n' "" "wall s" "cpu s" "MB/s(cpu)" "events/s" "peak RSS" "hits"
+printf '%-15s %8.2f %8.2f %10.1f %12.0f %8d kB %6d\n' "audetect query" "$w_a" "$c_a" "$(rate "$mb" "$c_a")" \
+  "$(rate "$events" "$c_a")" "$rss_a" "$hits_a"
+printf '%-15s %8.2f %8.2f %10.1f %12.0f %8d kB %6d\n' "jq" "$w_j" "$c_j" "$(rate "$mb" "$c_j")" \
+  "$(rate "$events" "$c_j")" "$rss_j" "$hits_j"
 if [[ "$hits_a" != "$hits_j" ]]; then
   echo "query_vs_jq: hit counts differ (audetect $hits_a, jq $hits_j)" >&2
   exit 1
