@@ -170,7 +170,13 @@ void Coalescer::coalesce(const audit::AuditEvent& event, Coalesced& out) {
     for (const audit::AuditRecord& r : records) {
       switch (r.type) {
         case audit::kSyscall: out.data.erase("items"); break;
-        case audit::kPath: out.paths.push_back(&r); break;
+        case audit::kPath:
+          if (r.error.empty()) {
+            out.paths.push_back(&r);
+          } else {
+            add_warning().append("failed to parse PATH message: ").append(r.error);
+          }
+          break;
         case audit::kSockaddr: add_sockaddr(r, out); break;
         case audit::kExecve: add_execve(r, out); break;
         default: add_fields_to_data(r, out); break;
@@ -189,6 +195,12 @@ void Coalescer::new_event(const audit::AuditRecord* special, const audit::AuditR
   out.record_type = head.type;
   out.category = audit_category(head.type);
 
+  if (!source.error.empty()) {
+    // auparse's Data() failed for the record the event is built from: aucoalesce keeps only the
+    // header (no result, session, actor, tags or data) and records the error as a warning.
+    add_warning().assign(source.error);
+    return;
+  }
   load_fields(source, scratch_);
   if (const std::string_view* r = scratch_.find("result")) {
     out.result = *r;
@@ -216,6 +228,10 @@ void Coalescer::new_event(const audit::AuditRecord* special, const audit::AuditR
 }
 
 void Coalescer::add_sockaddr(const audit::AuditRecord& record, Coalesced& out) {
+  if (!record.error.empty()) {
+    add_warning().append("failed to parse SOCKADDR message: ").append(record.error);
+    return;
+  }
   const std::string_view* found = out.data.find("syscall");
   if (!found) {
     add_warning() = "failed to add SOCKADDR data because syscall is unknown";
@@ -246,6 +262,10 @@ void Coalescer::add_sockaddr(const audit::AuditRecord& record, Coalesced& out) {
 }
 
 void Coalescer::add_execve(const audit::AuditRecord& record, Coalesced& out) {
+  if (!record.error.empty()) {  // e.g. a split argument: "failed to find arg a1"
+    add_warning().append("failed to parse EXECVE message: ").append(record.error);
+    return;
+  }
   load_fields(record, scratch_);
   const std::string_view* argc = scratch_.find("argc");
   if (!argc) {
@@ -282,6 +302,10 @@ void Coalescer::add_execve(const audit::AuditRecord& record, Coalesced& out) {
 }
 
 void Coalescer::add_fields_to_data(const audit::AuditRecord& record, Coalesced& out) {
+  if (!record.error.empty()) {
+    add_warning().append("failed to parse message: ").append(record.error);
+    return;
+  }
   load_fields(record, scratch_);
   for (const FlatMap::Entry& e : scratch_.items()) {
     if (out.data.contains(e.key)) {

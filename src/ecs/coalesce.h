@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "audit/audit.h"
@@ -17,49 +18,78 @@
 
 namespace audetect::ecs::detail {
 
-// A small insertion-ordered string map. Events carry a few dozen fields, so a linear scan beats
-// hashing, and clear() keeps the capacity for the next event.
+// An insertion-ordered string map. Events carry a few dozen fields, so a linear scan beats
+// hashing and clear() keeps the capacity for the next event; past kIndexThreshold entries (only
+// hostile records get there) a hash index keeps every operation O(1) instead of O(n).
 class FlatMap {
  public:
   struct Entry {
     std::string_view key;
     std::string_view value;
   };
+  static constexpr size_t kIndexThreshold = 48;
 
-  void clear() { items_.clear(); }
+  void clear() {
+    items_.clear();
+    if (indexed_) {
+      index_.clear();
+      indexed_ = false;
+    }
+  }
   bool empty() const { return items_.empty(); }
   size_t size() const { return items_.size(); }
   std::span<const Entry> items() const { return items_; }
 
   const std::string_view* find(std::string_view key) const {
-    for (const Entry& e : items_)
-      if (e.key == key) return &e.value;
-    return nullptr;
+    size_t pos = position(key);
+    return pos == kNone ? nullptr : &items_[pos].value;
   }
-  bool contains(std::string_view key) const { return find(key) != nullptr; }
+  bool contains(std::string_view key) const { return position(key) != kNone; }
   std::string_view get(std::string_view key) const {
     const std::string_view* v = find(key);
     return v ? *v : std::string_view{};
   }
   void set(std::string_view key, std::string_view value) {
-    for (Entry& e : items_)
-      if (e.key == key) {
-        e.value = value;
-        return;
-      }
+    size_t pos = position(key);
+    if (pos != kNone) {
+      items_[pos].value = value;
+      return;
+    }
     items_.push_back({key, value});
+    if (indexed_) {
+      index_.emplace(key, items_.size() - 1);
+    } else if (items_.size() > kIndexThreshold) {
+      build_index();
+    }
   }
   bool erase(std::string_view key) {
-    for (size_t i = 0; i < items_.size(); ++i)
-      if (items_[i].key == key) {
-        items_.erase(items_.begin() + static_cast<std::ptrdiff_t>(i));
-        return true;
-      }
-    return false;
+    size_t pos = position(key);
+    if (pos == kNone) return false;
+    items_.erase(items_.begin() + static_cast<std::ptrdiff_t>(pos));
+    if (indexed_) build_index();
+    return true;
   }
 
  private:
+  static constexpr size_t kNone = static_cast<size_t>(-1);
+  size_t position(std::string_view key) const {
+    if (indexed_) {
+      auto it = index_.find(key);
+      return it == index_.end() ? kNone : it->second;
+    }
+    for (size_t i = 0; i < items_.size(); ++i)
+      if (items_[i].key == key) return i;
+    return kNone;
+  }
+  void build_index() {
+    index_.clear();
+    for (size_t i = 0; i < items_.size(); ++i) index_.emplace(items_[i].key, i);
+    indexed_ = true;
+  }
+
   std::vector<Entry> items_;
+  std::unordered_map<std::string_view, size_t> index_;
+  bool indexed_ = false;
 };
 
 struct EcsEntity {

@@ -182,6 +182,7 @@ struct EcsNormalizer::Impl {
   detail::IdResolver resolver;
   detail::Coalescer coalescer;
   Coalesced co;
+  FlatMap path_fields;
   std::string scratch;     // UTF-8 repair
   std::string key_buf;     // dash -> underscore key rewriting
   std::string joined;      // event.original
@@ -621,13 +622,9 @@ void EcsNormalizer::Impl::normalize(const audit::AuditEvent& event, EventBuilder
     for (const audit::AuditRecord* p : co.paths) {
       Node m = b.push_object(arr);
       // Last value wins for a repeated name, as in auparse's field map.
-      for (size_t i = 0; i < p->fields.size(); ++i) {
-        const audit::AuditField& f = p->fields[i];
-        bool later = false;
-        for (size_t j = i + 1; j < p->fields.size() && !later; ++j) later = p->fields[j].name == f.name;
-        if (later) continue;
-        b.append_string(m, f.name, valid(f.value));
-      }
+      path_fields.clear();
+      for (const audit::AuditField& f : p->fields) path_fields.set(f.name, f.value);
+      for (const FlatMap::Entry& e : path_fields.items()) b.append_string(m, e.key, valid(e.value));
     }
   }
   {

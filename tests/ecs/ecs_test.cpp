@@ -3,6 +3,7 @@
 // hostile bytes.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
 #include <random>
 #include <set>
@@ -536,6 +537,56 @@ TEST(EcsNormalizer, EveryTableSyscallIsKnownToTheParser) {
   // newfstatat/fstatat64, utimensat, setresuid, setresgid), so these entries never apply.
   std::vector<std::string> not_syscalls = {"fstatat", "futimens", "seteuid", "setegid"};
   EXPECT_EQ(unknown, not_syscalls);
+}
+
+
+// A 1 MB record of tiny fields (the parser's line cap) must not make normalization quadratic.
+TEST(EcsNormalizer, HugeRecordsStayLinear) {
+  for (bool repeated : {false, true}) {
+    std::string syscall =
+        "type=SYSCALL msg=audit(1700000800.000:1200): arch=c000003e syscall=257 success=yes exit=3 exe=\"/x\"";
+    std::string path = "type=PATH msg=audit(1700000800.000:1200): item=0 name=\"/x\"";
+    for (int i = 0; syscall.size() < 900'000; ++i) {
+      std::string field = repeated ? " zz=" + std::to_string(i) : " f" + std::to_string(i) + "=1";
+      syscall += field;
+      path += field;
+    }
+    std::string text = syscall + "\n" + path + "\ntype=EOE msg=audit(1700000800.000:1200):\n";
+    auto start = std::chrono::steady_clock::now();
+    auto docs = normalize_text(text, test_options(Profile::kAuditdManager));
+    auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    ASSERT_EQ(docs.size(), 1u);
+    EXPECT_TRUE(utf8::valid(docs[0]));
+    EXPECT_LT(seconds, 60.0) << "quadratic behaviour on a record with ~100k fields";
+    Doc d(docs[0]);
+    EXPECT_EQ(d.str("file.path"), "/x");
+    if (repeated) {
+      EXPECT_NE(d.str("auditd.data.zz"), "0");  // the last of the repeated values wins
+    }
+  }
+}
+
+
+// A record whose enrichment fails (auparse's Data() error) contributes a warning and nothing
+// else, as in aucoalesce: here an EXECVE with a split argument loses process.args.
+TEST(EcsNormalizer, SplitExecveArgumentDropsArgsWithWarning) {
+  std::string text =
+      "type=SYSCALL msg=audit(1700000900.000:1300): arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 "
+      "a3=4 items=1 ppid=1 pid=1300 auid=1000 uid=1000 gid=1000 euid=1000 suid=1000 fsuid=1000 egid=1000 "
+      "sgid=1000 fsgid=1000 tty=pts0 ses=3 comm=\"echo\" exe=\"/usr/bin/echo\" subj=unconfined key=\"exec\"\n"
+      "type=EXECVE msg=audit(1700000900.000:1300): argc=2 a0=\"echo\" a1_len=8 a1[0]=\"abcd\" a1[1]=\"efgh\"\n"
+      "type=PROCTITLE msg=audit(1700000900.000:1300): proctitle=6563686F00616263646566676800\n"
+      "type=EOE msg=audit(1700000900.000:1300):\n";
+  auto options = test_options(Profile::kAuditbeat);
+  options.include_warnings = true;
+  auto docs = normalize_text(text, options);
+  ASSERT_EQ(docs.size(), 1u);
+  Doc d(docs[0]);
+  EXPECT_FALSE(d.has("process.args"));
+  EXPECT_EQ(d.str("event.action"), "executed");
+  const Value* message = d.get("error.message");
+  ASSERT_TRUE(message && message->is_array() && message->as_array().size() == 1) << docs[0];
+  EXPECT_EQ(message->as_array()[0].as_string(), "failed to parse EXECVE message: failed to find arg a1");
 }
 
 }  // namespace
