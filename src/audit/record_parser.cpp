@@ -438,14 +438,20 @@ std::string_view RecordParser::Impl::normalize_text(uint32_t type, std::string_v
   switch (type) {
     case 1400: {  // AVC: "avc:  denied  { read write } for ..." -> seresult/seperms
       re2::StringPiece sub[3];
-      // go-libaudit's selinuxAVCMessageRegex; RE2 has Go's regexp semantics. Shared: matching
-      // with one RE2 from several threads is safe.
-      static const RE2 avc_regex(R"(avc:\s+(\w+)\s+\{\s*(.*)\s*\}\s+for\s+)");
+      // go-libaudit's selinuxAVCMessageRegex; RE2 has Go's regexp semantics. Latin-1 so that any
+      // byte matches `.` (Go reads an invalid UTF-8 byte as one U+FFFD rune; RE2 in UTF-8 mode would
+      // not match it at all). Shared: matching with one RE2 from several threads is safe.
+      static const RE2 avc_regex(R"(avc:\s+(\w+)\s+\{\s*(.*)\s*\}\s+for\s+)", [] {
+        RE2::Options o;
+        o.set_encoding(RE2::Options::EncodingLatin1);
+        return o;
+      }());
       if (!avc_regex.Match(re2::StringPiece(body.data(), body.size()), 0, body.size(),
                            RE2::UNANCHORED, sub, 3)) {
         return body;  // AppArmor AVC: scannable as is
       }
-      std::string out = "seresult=";
+      std::string& out = normalized;  // reused buffer: no allocation once warm
+      out.assign("seresult=");
       out.append(sub[1].data(), sub[1].size());
       out += " seperms=";
       std::string_view perms(sub[2].data(), sub[2].size());
@@ -465,7 +471,6 @@ std::string_view RecordParser::Impl::normalize_text(uint32_t type, std::string_v
       out += ' ';
       size_t match_end = static_cast<size_t>(sub[0].data() + sub[0].size() - body.data());
       out.append(body.substr(match_end));
-      normalized = std::move(out);
       return normalized;
     }
     case kLogin:

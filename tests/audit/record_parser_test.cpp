@@ -229,6 +229,10 @@ TEST(RecordParser, AvcLoginAndPamTextFixes) {
   EXPECT_EQ(r.fields["seresult"], "denied");
   EXPECT_EQ(r.fields["seperms"], "read,write");
   EXPECT_EQ(r.fields["tclass"], "file");
+  // Bytes that are not UTF-8 inside the braces still match, as in Go.
+  r = parse(p, "type=AVC msg=audit(1.000:1): avc:  denied  { re\xff" "ad } for  pid=6");
+  EXPECT_EQ(r.fields["seperms"], "re\xff" "ad");
+  EXPECT_EQ(r.fields["pid"], "6");
   r = parse(p, "type=AVC msg=audit(1.000:1): apparmor=\"DENIED\" operation=\"open\"");
   EXPECT_EQ(r.fields["apparmor"], "DENIED");
   r = parse(p, "type=LOGIN msg=audit(1.000:1): login pid=1 uid=0 old auid=4294967295 new auid=0 "
