@@ -142,6 +142,11 @@ class Predicate {
 
   bool matches(const Event& event) const;
 
+  // How many evaluations raised an error Elasticsearch reports at run time (integer overflow,
+  // division by zero, number() on text that is not a number, ...). Such a predicate evaluates to
+  // null (no match) and the query keeps running; callers log the count, rate-limited.
+  uint64_t runtime_errors() const;
+
   // Implementation detail (compiled program), defined in evaluator.h.
   struct Program;
   const Program* program() const { return program_.get(); }

@@ -409,6 +409,10 @@ Predicate::~Predicate() = default;
 Predicate::Predicate(Predicate&&) noexcept = default;
 Predicate& Predicate::operator=(Predicate&&) noexcept = default;
 
+uint64_t Predicate::runtime_errors() const {
+  return program_ ? program_->runtime_errors.load(std::memory_order_relaxed) : 0;
+}
+
 bool Predicate::matches(const Event& event) const {
   if (!program_) return false;
   return eval_bool(program_->root, event, program_->runtime_errors);

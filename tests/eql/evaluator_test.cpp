@@ -272,8 +272,11 @@ TEST(Arithmetic, IntegerAndDouble) {
 TEST(Arithmetic, RuntimeErrorIsNoMatch) {
   auto q = testing::compile_ok(R"(any where 10 / process.pid == 1)");
   ASSERT_TRUE(q);
+  EXPECT_EQ(q->stages()[0].predicate.runtime_errors(), 0u);
   EXPECT_FALSE(q->matches(testing::event_from_json(R"({"process":{"pid":0}})")));
+  EXPECT_EQ(q->stages()[0].predicate.runtime_errors(), 1u);
   EXPECT_TRUE(q->matches(testing::event_from_json(R"({"process":{"pid":10}})")));
+  EXPECT_EQ(q->stages()[0].predicate.runtime_errors(), 1u);
 }
 
 TEST(Pushdown, EndsWithAndStringContainsTreatWildcards) {
