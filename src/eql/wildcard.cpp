@@ -93,6 +93,16 @@ std::unique_ptr<RE2> build_alternation(const std::vector<std::string>& sources, 
 
 Status StringMatcher::finish() {
   Status status;
+  // Many prefix/suffix/infix patterns: one automaton beats that many string searches.
+  constexpr size_t kMaxPlainSearches = 8;
+  if (prefixes_.size() + suffixes_.size() + infixes_.size() > kMaxPlainSearches) {
+    for (const auto& p : prefixes_) glob_sources_.push_back(RE2::QuoteMeta(p) + ".*");
+    for (const auto& p : suffixes_) glob_sources_.push_back(".*" + RE2::QuoteMeta(p));
+    for (const auto& p : infixes_) glob_sources_.push_back(".*" + RE2::QuoteMeta(p) + ".*");
+    prefixes_.clear();
+    suffixes_.clear();
+    infixes_.clear();
+  }
   exact_only_ = !match_all_ && prefixes_.empty() && suffixes_.empty() && infixes_.empty() && glob_sources_.empty() &&
                 regex_sources_.empty() && exact_.size() <= 16;
   exact_list_.assign(exact_.begin(), exact_.end());

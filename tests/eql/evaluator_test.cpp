@@ -1,6 +1,7 @@
 // Operator semantics of the compiled evaluator (docs/eql.md §4-§7), each with events built here.
 #include <gtest/gtest.h>
 
+#include "eql/wildcard.h"
 #include "eql_test_util.h"
 
 namespace audetect::eql {
@@ -373,6 +374,29 @@ TEST(FieldsRead, Collected) {
   EXPECT_NE(std::find(names.begin(), names.end(), "process.name"), names.end());
   EXPECT_NE(std::find(names.begin(), names.end(), "file.path"), names.end());
   EXPECT_NE(std::find(names.begin(), names.end(), "event.category"), names.end());
+}
+
+}  // namespace
+}  // namespace audetect::eql
+
+namespace audetect::eql {
+namespace {
+
+TEST(Matchers, ManyPatternsBecomeOneAutomaton) {
+  // More than a handful of prefix/suffix/infix patterns are merged into one RE2 alternation;
+  // literal prefixes from startsWith keep '*' and '?' literal there too.
+  std::string q = "any where process.name : (";
+  for (int i = 0; i < 20; ++i) q += (i ? ", " : "") + std::string("\"*mid") + std::to_string(i) + "*\"";
+  q += ", \"pre*\", \"*SUF\")";
+  EXPECT_TRUE(testing::matches(q, R"({"process":{"name":"xxMID7yy"}})"));
+  EXPECT_TRUE(testing::matches(q, R"({"process":{"name":"PREfix"}})"));
+  EXPECT_TRUE(testing::matches(q, R"({"process":{"name":"a.suf"}})"));
+  EXPECT_FALSE(testing::matches(q, R"({"process":{"name":"mid"}})"));
+  StringMatcher m(false);
+  for (int i = 0; i < 10; ++i) m.add_prefix("l?b" + std::to_string(i));
+  ASSERT_TRUE(m.finish());
+  EXPECT_TRUE(m.matches("l?b3x"));
+  EXPECT_FALSE(m.matches("lib3x"));
 }
 
 }  // namespace
