@@ -461,5 +461,119 @@ TEST(AucoalesceConformance, AllCases) {
   EXPECT_EQ(failed, 0u);
 }
 
+
+// The auditd_manager profile must equal the auditbeat document with the integration's ingest
+// pipeline applied (docs/audit-to-ecs.md §12), restated here on flattened documents: dashes to
+// underscores in keys, the renames, the numeric conversions, empty values removed, the
+// integration's tag and data_stream fields.
+Flat apply_pipeline(const Flat& beat) {
+  static const std::vector<std::pair<std::string, std::string>> kRenames = {
+      {"source.path", "source.address"},       {"destination.path", "destination.address"},
+      {"user.audit.", "auditd.user.audit."},   {"user.new_auid.", "auditd.user.new_auid."},
+      {"user.old_auid.", "auditd.user.old_auid."}, {"file.selinux.", "auditd.file.selinux."},
+      {"user.selinux.", "auditd.user.selinux."}, {"user.saved.", "auditd.user.saved."},
+      {"user.filesystem.", "auditd.user.filesystem."}, {"auditd.sequence", "event.sequence"},
+      {"auditd.data.id", "event.id"}};
+  static const std::set<std::string> kNumeric = {
+      "auditd.data.removed", "auditd.data.items", "auditd.data.lport", "auditd.data.rport", "auditd.data.sport",
+      "auditd.data.dport", "auditd.data.entries", "auditd.data.argc", "auditd.data.seqno", "auditd.data.nargs",
+      "auditd.data.socket.port", "auditd.data.old_vcpu", "auditd.data.new_vcpu", "auditd.data.changed",
+      "auditd.data.added", "destination.port", "source.port", "auditd.data.spid", "auditd.data.opid",
+      "auditd.data.nlnk_pid", "auditd.data.vm_pid", "auditd.data.audit_pid", "process.pid", "process.exit_code"};
+  Flat out;
+  for (const auto& [beat_path, beat_value] : beat) {
+    std::string path = beat_path, value = beat_value;
+    for (char& c : path)
+      if (c == '-') c = '_';
+    for (const auto& [from, to] : kRenames) {
+      if (path == from || (from.back() == '.' && path.rfind(from, 0) == 0)) {
+        path = to + path.substr(from.size());
+        break;
+      }
+    }
+    if (kNumeric.count(path) && value.size() > 2 && value.front() == '"' &&
+        value.find_first_not_of("0123456789", 1) == value.size() - 1) {
+      value = value.substr(1, value.size() - 2);
+    }
+    if (value == "\"\"" || value == "[]") continue;
+    out[path] = value;
+  }
+  // tags gain the integration's tag after the rule keys.
+  std::string tags = out.count("tags") ? out["tags"] : "[]";
+  tags.pop_back();
+  out["tags"] = tags + (tags.size() > 1 ? "," : "") + "\"auditd_manager-auditd\"]";
+  out["event.dataset"] = json_quote("auditd_manager.auditd");
+  out["data_stream.type"] = json_quote("logs");
+  out["data_stream.dataset"] = json_quote("auditd_manager.auditd");
+  out["data_stream.namespace"] = json_quote("default");
+  return out;
+}
+
+TEST(AucoalesceConformance, AuditdManagerProfileIsTheIngestPipelineOverAuditbeat) {
+  if (!fs::exists(kCorpus)) {
+    GTEST_SKIP() << "corpus not found at " << kCorpus << " (set AUDETECT_CORPUS_DIR); profile comparison skipped";
+  }
+  size_t passed = 0, failed = 0;
+  for (const auto& entry : fs::directory_iterator(kCorpus)) {
+    if (entry.path().extension() != ".yaml") continue;
+    YAML::Node doc = YAML::LoadFile(entry.path().string());
+    for (auto it = doc["tests"].begin(); it != doc["tests"].end(); ++it) {
+      std::string id = entry.path().filename().string() + ": " + it->first.as<std::string>();
+      audit::RecordParser parser;
+      std::deque<OwnedRecord> owned;
+      std::vector<audit::AuditRecord> records;
+      std::istringstream in(it->second.as<std::string>());
+      std::string line;
+      while (std::getline(in, line)) {
+        audit::AuditRecord r;
+        std::string reason;
+        if (parser.parse_line(line, r, &reason)) owned.emplace_back(r);
+      }
+      for (const OwnedRecord& o : owned) records.push_back(o.record);
+      audit::AuditEvent event;
+      event.records = records;
+      if (!records.empty()) {
+        event.serial = records[0].serial;
+        event.time_ms = records[0].time_ms;
+      }
+      Flat docs[2];
+      for (int i = 0; i < 2; ++i) {
+        NormalizerOptions options;
+        options.profile = i == 0 ? Profile::kAuditbeat : Profile::kAuditdManager;
+        options.passwd_file = std::string(AUDETECT_SOURCE_DIR) + "/tests/ecs/testdata/passwd";
+        options.group_file = std::string(AUDETECT_SOURCE_DIR) + "/tests/ecs/testdata/group";
+        options.add_host_metadata = false;
+        options.clock_ms = [] { return int64_t{0}; };
+        EcsNormalizer normalizer(options);
+        EventBuilder builder;
+        normalizer.normalize(event, builder);
+        flatten(builder.finish().root(), "", docs[i]);
+      }
+      Flat expected = apply_pipeline(docs[0]);
+      std::string diff;
+      std::set<std::string> paths;
+      for (const auto& [p, v] : expected) paths.insert(p);
+      for (const auto& [p, v] : docs[1]) paths.insert(p);
+      for (const std::string& p : paths) {
+        if (ignored(p)) continue;
+        auto e = expected.find(p);
+        auto a = docs[1].find(p);
+        std::string ev = e == expected.end() ? "<absent>" : e->second;
+        std::string av = a == docs[1].end() ? "<absent>" : a->second;
+        if (ev != av) diff += "\n    " + p + ": expected " + ev + ", got " + av;
+      }
+      if (diff.empty()) {
+        ++passed;
+      } else {
+        ++failed;
+        std::printf("FAILED %s:%s\n", id.c_str(), diff.c_str());
+      }
+    }
+  }
+  std::printf("auditd_manager profile vs pipeline over auditbeat: %zu passed, %zu failed\n", passed, failed);
+  EXPECT_GT(passed, 40u);
+  EXPECT_EQ(failed, 0u);
+}
+
 }  // namespace
 }  // namespace audetect::ecs
