@@ -439,10 +439,27 @@ class Parser {
     }
   }
 
+  // Binary operators build left-deep trees, so each further operand is one more level for the
+  // recursive passes after parsing: count it against the depth cap.
+  struct ChainDepth {
+    Parser& p;
+    int added = 0;
+    explicit ChainDepth(Parser& parser) : p(parser) {}
+    void add() {
+      ++added;
+      if (++p.depth_ > kMaxDepth) {
+        p.fail(DiagCode::kTooDeep, p.peek().span,
+               fmt::format("expression nests deeper than {} levels", kMaxDepth), "split the expression");
+      }
+    }
+    ~ChainDepth() { p.depth_ -= added; }
+  };
+
   ExprPtr value() {
     ExprPtr left = term();
+    ChainDepth chain(*this);
     while (peek().is(Tok::kPlus) || peek().is(Tok::kMinus)) {
-      DepthGuard guard(*this);
+      chain.add();
       ast::ArithOp op = advance().is(Tok::kPlus) ? ast::ArithOp::kAdd : ast::ArithOp::kSub;
       ExprPtr right = term();
       ExprPtr n = node(ExprKind::kArith, Span::cover(left->span, right->span));
@@ -456,8 +473,9 @@ class Parser {
 
   ExprPtr term() {
     ExprPtr left = unary();
+    ChainDepth chain(*this);
     while (peek().is(Tok::kStar) || peek().is(Tok::kSlash) || peek().is(Tok::kPercent)) {
-      DepthGuard guard(*this);
+      chain.add();
       const Token& t = advance();
       ast::ArithOp op = t.is(Tok::kStar) ? ast::ArithOp::kMul : t.is(Tok::kSlash) ? ast::ArithOp::kDiv : ast::ArithOp::kMod;
       ExprPtr right = unary();

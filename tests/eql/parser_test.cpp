@@ -191,6 +191,13 @@ TEST(Parser, DepthIsCapped) {
   std::string sum = "process where a";
   for (int i = 0; i < 150; ++i) sum += " + 1";
   EXPECT_TRUE(parse_ok(sum + " == 1"));
+  // Operator chains build left-deep trees: long ones count against the cap too.
+  std::string long_sum = "process where a";
+  for (int i = 0; i < 100000; ++i) long_sum += "+1";
+  EXPECT_EQ(parse_error(long_sum + " == 1").code, DiagCode::kTooDeep);
+  std::string long_product = "process where a";
+  for (int i = 0; i < 100000; ++i) long_product += "*2";
+  EXPECT_EQ(parse_error(long_product + " == 1").code, DiagCode::kTooDeep);
 }
 
 TEST(Parser, PublicParseApi) {
