@@ -1,6 +1,10 @@
 // Operator semantics of the compiled evaluator (docs/eql.md §4-§7), each with events built here.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
 #include "eql/wildcard.h"
 #include "eql_test_util.h"
 
@@ -397,6 +401,56 @@ TEST(Matchers, ManyPatternsBecomeOneAutomaton) {
   ASSERT_TRUE(m.finish());
   EXPECT_TRUE(m.matches("l?b3x"));
   EXPECT_FALSE(m.matches("lib3x"));
+}
+
+}  // namespace
+}  // namespace audetect::eql
+
+// ---- steady state: evaluating a compiled query allocates nothing once warm.
+namespace {
+std::atomic<size_t> g_allocations{0};
+}  // namespace
+
+// Every replaceable form is replaced so that allocation and deallocation always pair up.
+void* operator new(size_t n) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](size_t n) { return operator new(n); }
+void* operator new(size_t n, const std::nothrow_t&) noexcept {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  return std::malloc(n ? n : 1);
+}
+void* operator new[](size_t n, const std::nothrow_t& t) noexcept { return operator new(n, t); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete[](void* p, size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+
+namespace audetect::eql {
+namespace {
+
+TEST(SteadyState, MatchingAllocatesNothingOnceWarm) {
+  const char* queries[] = {
+      R"(process where process.name in ("a", "b") and not process.title : "*grep*" and process.pid > 3)",
+      R"(process where process.title : "*ÉTÉ*" or process.name like~ "K?OD")",
+      R"(process where process.name regex~ "k[a-z]+" and length(process.title) > 2)",
+      R"(process where concat(process.name, "-", process.pid) == "Kmod-42" or substring(process.title, 1) : "*x*")",
+      R"(any where cidrMatch(source.ip, "10.0.0.0/8") and endsWith~(process.args, "VM"))",
+  };
+  Event e = testing::event_from_json(
+      R"({"event":{"category":["process"]},"process":{"name":"Kmod","pid":42,"title":"grep été","args":["-i","kvm"]},"source":{"ip":"10.1.1.1"}})");
+  for (const char* q : queries) {
+    auto compiled = testing::compile_ok(q);
+    ASSERT_TRUE(compiled);
+    bool first = compiled->matches(e);  // warm thread-local buffers
+    size_t before = g_allocations.load();
+    for (int i = 0; i < 1000; ++i) EXPECT_EQ(compiled->matches(e), first);
+    EXPECT_EQ(g_allocations.load() - before, 0u) << q;
+  }
 }
 
 }  // namespace
