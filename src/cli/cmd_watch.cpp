@@ -62,6 +62,7 @@ struct WatchArgs {
   double metrics_seconds = 0;
   double status_seconds = 60;
   double exit_after_seconds = 0;
+  int64_t idle_flush_ms = 250;
   std::string kernel_lock = io::KernelAuditLock::kDefaultPath;
   bool no_drop_privileges = false;
   std::string space = "default";
@@ -452,8 +453,11 @@ int run_watch(WatchArgs& a) {
 
     const int64_t now = now_ms();
     if (got) last_input = now;
-    // An event whose EOE never comes is released once input has been quiet for the assembly timeout.
-    if (pending_since_input && now - last_input >= pipeline_options.assembler.timeout_ms) {
+    // Events are released in serial order, so one whose EOE never comes (e.g. a CONFIG_CHANGE from the
+    // audit daemon's own request, whose syscall the kernel does not audit) would hold back every later
+    // event until the record-time timeout. The kernel writes an event's records back to back, so a
+    // quiet input means nothing pending is still growing: release it all.
+    if (pending_since_input && now - last_input >= std::min<int64_t>(a.idle_flush_ms, pipeline_options.assembler.timeout_ms)) {
       pipeline.flush();
       pending_since_input = false;
     }
@@ -567,6 +571,9 @@ Registration register_watch(CLI::App& app) {
   cmd->add_option("--metrics", a->metrics_seconds, "Print counters on stderr every N seconds (0: off)");
   cmd->add_option("--status-interval", a->status_seconds, "Report the kernel audit status every N seconds (0: off)");
   cmd->add_option("--exit-after", a->exit_after_seconds, "Flush and exit after N seconds (0: run until a signal)");
+  cmd->add_option("--idle-flush-ms", a->idle_flush_ms,
+                  "Release events still being assembled once input has been quiet this long (alert latency)")
+      ->check(CLI::Range(int64_t{1}, int64_t{3600000}));
   cmd->add_option("--kernel-lock", a->kernel_lock, "Lock file held while audetect has kernel audit state changed "
                                                    "('' for none)");
   cmd->add_flag("--no-drop-privileges", a->no_drop_privileges, "Keep every capability after setup");
