@@ -17,6 +17,17 @@ int main(int argc, char** argv) {
 
   std::vector<audetect::cli::Registration> registrations;
   AUDETECT_REGISTER_COMMANDS(app, registrations);
+  // Repeatable options take one value per occurrence (`--rules A --rules B`), so a positional
+  // argument after them is never swallowed: `scan --rules DIR FILE` reads FILE.
+  std::vector<CLI::App*> pending{&app};
+  while (!pending.empty()) {
+    CLI::App* a = pending.back();
+    pending.pop_back();
+    for (CLI::Option* opt : a->get_options()) {
+      if (!opt->get_positional() && opt->get_expected_max() > 1) opt->allow_extra_args(false);
+    }
+    for (CLI::App* sub : a->get_subcommands({})) pending.push_back(sub);
+  }
 
   try {
     app.parse(argc, argv);
