@@ -22,9 +22,23 @@ bool parse_uint(std::string_view s, int base, uint64_t* out) {
 }
 
 // A record's fields as auparse's Data() map sees them: a name seen twice keeps its last value.
+// Names are nearly always distinct, so a 64-bit signature of (length, last byte) detects the
+// records that may repeat one and only those pay for the lookups.
 void load_fields(const audit::AuditRecord& record, FlatMap& out) {
   out.clear();
-  for (const audit::AuditField& f : record.fields) out.set(f.name, f.value);
+  uint64_t seen = 0;
+  bool maybe_repeated = false;
+  for (const audit::AuditField& f : record.fields) {
+    size_t n = f.name.size();
+    uint64_t bit = uint64_t{1} << ((n * 7 + (n ? static_cast<unsigned char>(f.name[n - 1]) : 0u)) & 63);
+    maybe_repeated = maybe_repeated || (seen & bit) != 0;
+    seen |= bit;
+  }
+  if (maybe_repeated) {
+    for (const audit::AuditField& f : record.fields) out.set(f.name, f.value);
+  } else {
+    for (const audit::AuditField& f : record.fields) out.append_new(f.name, f.value);
+  }
 }
 
 void set_entity(EcsEntity& e, std::string_view value) {
@@ -216,13 +230,14 @@ void Coalescer::new_event(const audit::AuditRecord* special, const audit::AuditR
   if (const std::string_view* v = scratch_.find("uid")) out.actor_secondary = *v;
   out.tags = source.tags;
 
+  // The maps are empty here and scratch_ keys are distinct, so no lookups are needed.
   for (const FlatMap::Entry& e : scratch_.items()) {
     if (ends_with(e.key, "uid") || ends_with(e.key, "gid")) {
-      out.user_ids.set(e.key, e.value);
+      out.user_ids.append_new(e.key, e.value);
     } else if (starts_with(e.key, "subj_")) {
-      out.user_selinux.set(e.key.substr(5), e.value);
+      out.user_selinux.append_new(e.key.substr(5), e.value);
     } else {
-      out.data.set(e.key, e.value);
+      out.data.append_new(e.key, e.value);
     }
   }
 }

@@ -62,6 +62,15 @@ class FlatMap {
       build_index();
     }
   }
+  // Appends a key the caller knows is absent (no lookup).
+  void append_new(std::string_view key, std::string_view value) {
+    items_.push_back({key, value});
+    if (indexed_) {
+      index_.emplace(key, items_.size() - 1);
+    } else if (items_.size() > kIndexThreshold) {
+      build_index();
+    }
+  }
   bool erase(std::string_view key) {
     size_t pos = position(key);
     if (pos == kNone) return false;
