@@ -7,6 +7,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstring>
+#include <iterator>
 
 #include "base/utf8.h"
 #include "ecs/coalesce.h"
@@ -161,6 +162,22 @@ bool parse_long(std::string_view s, int64_t* out) {
 bool parse_int(std::string_view s, int64_t* out) { return parse_long(s, out); }
 
 bool is_unset_id(std::string_view v) { return v == "unset"; }
+
+// auditd_manager's convert processors, in pipeline order; data fields by their output name
+// (socket_port is auditd.data.socket.port), the two address ports as fixed steps.
+constexpr std::string_view kConvertOrder[] = {
+    "removed", "items", "lport", "rport", "sport", "dport", "entries", "argc", "seqno", "nargs", "socket_port",
+    "old_vcpu", "new_vcpu", "changed", "added", "", "", "spid", "opid", "nlnk_pid", "vm_pid", "audit_pid"};
+constexpr int kConvertSteps = static_cast<int>(std::size(kConvertOrder));
+constexpr int kDestinationPortStep = 15;
+constexpr int kSourcePortStep = 16;
+
+int convert_step(std::string_view data_key) {
+  if (data_key.empty()) return -1;
+  for (int i = 0; i < kConvertSteps; ++i)
+    if (kConvertOrder[i] == data_key) return i;
+  return -1;
+}
 
 // The auditbeat user.* subtree, computed before emission because later steps overwrite and
 // delete parts of it (setECSEntity, removeRedundantEntity).
@@ -498,56 +515,47 @@ void EcsNormalizer::Impl::normalize(const audit::AuditEvent& event, EventBuilder
 
   // auditd_manager's numeric conversions run in pipeline order; the first failure stops the
   // pipeline (on_failure), which leaves everything after it unconverted and keeps empty values.
-  static constexpr std::string_view kConvertedData[] = {
-      "removed", "items",   "lport",    "rport",   "sport",   "dport", "entries", "argc",
-      "seqno",   "nargs",   "socket_port", "old_vcpu", "new_vcpu", "changed", "added"};
-  static constexpr std::string_view kConvertedDataLate[] = {"spid", "opid", "nlnk_pid", "vm_pid", "audit_pid"};
   bool pipeline_failed = false;
   error_text.clear();
-  // Which conversions succeed, decided up front in the pipeline's order.
-  auto data_value = [&](std::string_view out_name, std::string_view* value) {
+  // Which conversions succeed, decided up front in the pipeline's order: one pass over the data
+  // collects the candidates, then they are tried in order until the first failure.
+  std::string_view candidate[kConvertSteps];
+  bool present[kConvertSteps] = {};
+  bool converted[kConvertSteps] = {};
+  if (manager) {
     for (const FlatMap::Entry& e : co.data.items()) {
-      if (out_key(e.key) == out_name) {
-        *value = e.value;
-        return true;
+      int step = convert_step(out_key(e.key));
+      if (step >= 0) {
+        candidate[step] = e.value;
+        present[step] = true;
       }
     }
-    return false;
-  };
-  // Fields converted before the failure point (data keys by output name, plus ports).
-  std::string_view converted_names[32];
-  size_t converted_count = 0;
-  bool convert_source_port = false, convert_dest_port = false;
-  if (manager) {
-    auto try_convert = [&](std::string_view value) {
+    if (co.destination.present && !co.destination.port.empty()) {
+      candidate[kDestinationPortStep] = co.destination.port;
+      present[kDestinationPortStep] = true;
+    }
+    if (co.source.present && !co.source.port.empty()) {
+      candidate[kSourcePortStep] = co.source.port;
+      present[kSourcePortStep] = true;
+    }
+    for (int step = 0; step < kConvertSteps && !pipeline_failed; ++step) {
+      if (!present[step]) continue;
       int64_t ignored = 0;
-      if (parse_long(value, &ignored)) return true;
-      pipeline_failed = true;
-      error_text.assign("unable to convert [").append(value).append("] to long");
-      return false;
-    };
-    std::string_view v;
-    for (std::string_view name : kConvertedData) {
-      if (pipeline_failed) break;
-      if (data_value(name, &v) && try_convert(v)) converted_names[converted_count++] = name;
-    }
-    if (!pipeline_failed && co.destination.present && !co.destination.port.empty()) {
-      convert_dest_port = try_convert(co.destination.port);
-    }
-    if (!pipeline_failed && co.source.present && !co.source.port.empty()) {
-      convert_source_port = try_convert(co.source.port);
-    }
-    for (std::string_view name : kConvertedDataLate) {
-      if (pipeline_failed) break;
-      if (data_value(name, &v) && try_convert(v)) converted_names[converted_count++] = name;
+      if (parse_long(candidate[step], &ignored)) {
+        converted[step] = true;
+      } else {
+        pipeline_failed = true;
+        error_text.assign("unable to convert [").append(candidate[step]).append("] to long");
+      }
     }
   }
-  const bool keep_empty = !manager || pipeline_failed;
+  const bool convert_dest_port = converted[kDestinationPortStep];
+  const bool convert_source_port = converted[kSourcePortStep];
   auto is_converted = [&](std::string_view out_name) {
-    for (size_t i = 0; i < converted_count; ++i)
-      if (converted_names[i] == out_name) return true;
-    return false;
+    int step = convert_step(out_name);
+    return step >= 0 && converted[step];
   };
+  const bool keep_empty = !manager || pipeline_failed;
   auto put_keep = [&](Obj& obj, KeyId key, std::string_view v) {
     if (v.empty() && !keep_empty) return;
     b.set_string(obj.get(), key, valid(v));

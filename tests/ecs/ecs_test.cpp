@@ -589,5 +589,38 @@ TEST(EcsNormalizer, SplitExecveArgumentDropsArgsWithWarning) {
   EXPECT_EQ(message->as_array()[0].as_string(), "failed to parse EXECVE message: failed to find arg a1");
 }
 
+
+// A value the pipeline cannot convert stops it there (on_failure): earlier conversions stay,
+// later ones and the empty-value removal do not happen, and the document is marked.
+TEST(EcsNormalizer, AuditdManagerConversionFailureStopsThePipeline) {
+  std::string text =
+      "type=SYSCALL msg=audit(1700001000.000:1400): arch=c000003e syscall=9999 success=yes exit=0 a0=1 a1=2 a2=3 "
+      "a3=4 removed=3 items=x nargs=5 ppid=1 pid=1400 auid=1000 uid=1000 gid=1000 euid=1000 suid=1000 fsuid=1000 "
+      "egid=1000 sgid=1000 fsgid=1000 tty=pts0 ses=3 comm=\"x\" exe=\"/usr/bin/x\" subj=unconfined key=(null)\n";
+  auto docs = normalize_text(text, test_options(Profile::kAuditdManager));
+  ASSERT_EQ(docs.size(), 1u);
+  Doc d(docs[0]);
+  EXPECT_EQ(d.str("event.kind"), "pipeline_error");
+  EXPECT_EQ(d.str("error.message"), "unable to convert [x] to long");
+  const Value* removed = d.get("auditd.data.removed");
+  ASSERT_TRUE(removed && removed->is_int());
+  EXPECT_EQ(removed->as_int(), 3);
+  EXPECT_EQ(d.str("auditd.data.items"), "x");
+  EXPECT_EQ(d.str("auditd.data.nargs"), "5");  // after the failure point: not converted
+  EXPECT_EQ(d.str("event.action"), "");         // empty values are no longer removed
+
+  std::string fine = text;
+  fine.replace(fine.find("items=x"), 7, "items=2");
+  docs = normalize_text(fine, test_options(Profile::kAuditdManager));
+  ASSERT_EQ(docs.size(), 1u);
+  Doc ok(docs[0]);
+  EXPECT_EQ(ok.str("event.kind"), "event");
+  const Value* nargs = ok.get("auditd.data.nargs");
+  ASSERT_TRUE(nargs && nargs->is_int());
+  EXPECT_EQ(nargs->as_int(), 5);
+  EXPECT_FALSE(ok.has("event.action"));
+  EXPECT_FALSE(ok.has("error"));
+}
+
 }  // namespace
 }  // namespace audetect::ecs
