@@ -98,11 +98,16 @@ void EventPipeline::feed_line(std::string_view line, std::string_view source, ui
   }
   if (!m.reason.empty()) warn(source, line_no, m.reason);  // parsed, but degraded
   ++m.stats.records;
-  m.assembler.add(m.record);
-  // Groups waiting longer than the timeout (in record time) are released as records arrive.
+  // Groups waiting longer than the timeout are released as time (record time, so replays are
+  // deterministic) moves on, checked every 500 ms of it like go-libaudit's ticker.
   if (m.record.time_ms - m.last_expire_ms >= 500) {
     m.assembler.expire(m.record.time_ms);
     m.last_expire_ms = m.record.time_ms;
+  }
+  uint64_t dropped = m.assembler.stats().dropped_records;
+  m.assembler.add(m.record);
+  if (m.assembler.stats().dropped_records != dropped) {
+    warn(source, line_no, "record dropped: its event exceeds 4096 records or 16 MiB");
   }
 }
 
@@ -149,7 +154,7 @@ std::string EventPipeline::summary() const {
   return "events " + std::to_string(s.audit_events + s.json_events) + " (audit " +
          std::to_string(s.audit_events) + ", ecs " + std::to_string(s.json_events) + "), records " +
          std::to_string(s.records) + ", warnings " + std::to_string(s.warnings) + ", lost " +
-         std::to_string(s.lost) + ", incomplete " + std::to_string(s.incomplete);
+         std::to_string(s.lost) + " (serial gaps), incomplete " + std::to_string(s.incomplete);
 }
 
 }  // namespace audetect::io
