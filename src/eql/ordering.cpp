@@ -387,6 +387,14 @@ bool OrderReader::read(const Event& event, uint64_t arrival, OrderKey& out) cons
       }
     });
   }
+  out.has_sequence = false;
+  if (!tiebreaker_ || tiebreaker_->text() != sequence_.text()) {
+    const Value* seq = event.get(sequence_);
+    if (seq && seq->is_number()) {
+      out.has_sequence = true;
+      out.sequence = seq->as_number();
+    }
+  }
   return have_ts;
 }
 

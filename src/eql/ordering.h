@@ -43,13 +43,19 @@ struct OrderKey {
   enum class TieKind : uint8_t { kNumber, kString, kMissing } tie_kind = TieKind::kMissing;
   double tie_number = 0;
   std::string tie_string;
-  uint64_t arrival = 0;  // input order: stands in for ES's index order
+  // event.sequence (the audit serial) when present: audetect's stand-in for ES's index order
+  // among events of the same timestamp and tiebreaker (docs/eql.md §14.8). Missing sorts last.
+  bool has_sequence = false;
+  double sequence = 0;
+  uint64_t arrival = 0;  // input order, the last resort
 
   friend bool operator<(const OrderKey& a, const OrderKey& b) {
     if (a.timestamp_nanos != b.timestamp_nanos) return a.timestamp_nanos < b.timestamp_nanos;
     if (a.tie_kind != b.tie_kind) return a.tie_kind < b.tie_kind;
     if (a.tie_kind == TieKind::kNumber && a.tie_number != b.tie_number) return a.tie_number < b.tie_number;
     if (a.tie_kind == TieKind::kString && a.tie_string != b.tie_string) return a.tie_string < b.tie_string;
+    if (a.has_sequence != b.has_sequence) return a.has_sequence;
+    if (a.has_sequence && a.sequence != b.sequence) return a.sequence < b.sequence;
     return a.arrival < b.arrival;
   }
 };
@@ -69,6 +75,7 @@ class OrderReader {
  private:
   FieldPath timestamp_;
   std::optional<FieldPath> tiebreaker_;
+  FieldPath sequence_{"event.sequence"};
   std::vector<std::string> formats_;
 };
 

@@ -246,3 +246,14 @@ TEST(Ordering, TimestampThenTiebreakerThenArrival) {
   EXPECT_FALSE(reader.read(parse_event(R"({"seq": 1})", b), 4, none));
   EXPECT_FALSE(reader.read(parse_event(R"({"@timestamp": "garbage"})", b), 5, none));
 }
+
+TEST(Ordering, EventSequenceBreaksTiesBeforeArrival) {
+  OrderReader reader(FieldPath("@timestamp"), std::nullopt);
+  EventBuilder b;
+  OrderKey later_serial, earlier_serial, no_serial;
+  ASSERT_TRUE(reader.read(parse_event(R"({"@timestamp": 5, "event": {"sequence": 9}})", b), 0, later_serial));
+  ASSERT_TRUE(reader.read(parse_event(R"({"@timestamp": 5, "event": {"sequence": 3}})", b), 1, earlier_serial));
+  ASSERT_TRUE(reader.read(parse_event(R"({"@timestamp": 5})", b), 2, no_serial));
+  EXPECT_TRUE(earlier_serial < later_serial);  // audit serial order, not arrival
+  EXPECT_TRUE(later_serial < no_serial);
+}
