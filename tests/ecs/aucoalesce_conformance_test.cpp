@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 #include <yaml-cpp/yaml.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <deque>
@@ -573,6 +574,79 @@ TEST(AucoalesceConformance, AuditdManagerProfileIsTheIngestPipelineOverAuditbeat
   std::printf("auditd_manager profile vs pipeline over auditbeat: %zu passed, %zu failed\n", passed, failed);
   EXPECT_GT(passed, 40u);
   EXPECT_EQ(failed, 0u);
+}
+
+
+// Every field of an auditd_manager document must be one the integration declares (its fields.yml)
+// or an ECS field, so documents index into logs-auditd_manager.auditd-* as the real ones do.
+// auditd.data.* is open-ended (any record field) and is not checked.
+TEST(AucoalesceConformance, AuditdManagerFieldsAreDeclared) {
+  const fs::path fields_yml = fs::path(AUDETECT_CORPUS_DIR) / "schemas/integrations/auditd_manager/fields.yml";
+  const fs::path ecs_flat = fs::path(AUDETECT_CORPUS_DIR) / "schemas/detection-rules/ecs_schemas/8.17.0/ecs_flat.json.gz";
+  if (!fs::exists(kCorpus) || !fs::exists(fields_yml) || !fs::exists(ecs_flat)) {
+    GTEST_SKIP() << "corpus schemas not found under " << AUDETECT_CORPUS_DIR << "; field declaration check skipped";
+  }
+  std::set<std::string, std::less<>> declared;
+  for (const YAML::Node& f : YAML::LoadFile(fields_yml.string())) declared.insert(f["name"].as<std::string>());
+  std::string ecs_json;
+  {
+    gzFile gz = gzopen(ecs_flat.string().c_str(), "rb");
+    ASSERT_NE(gz, nullptr);
+    char buf[1 << 16];
+    int n;
+    while ((n = gzread(gz, buf, sizeof buf)) > 0) ecs_json.append(buf, static_cast<size_t>(n));
+    gzclose(gz);
+  }
+  simdjson::dom::parser json;
+  element ecs;
+  ASSERT_EQ(json.parse(ecs_json).get(ecs), simdjson::SUCCESS);
+  for (auto field : simdjson::dom::object(ecs)) declared.emplace(field.key);
+  ASSERT_GT(declared.size(), 1000u);
+  // add_host_metadata fields that are not ECS: the package declares them in its agent.yml, which
+  // the corpus does not carry.
+  declared.insert("host.containerized");
+  declared.insert("host.os.codename");
+
+  std::map<std::string, std::string> undeclared;  // field -> first case
+  size_t documents = 0;
+  for (const auto& entry : fs::directory_iterator(kCorpus)) {
+    if (entry.path().extension() != ".yaml") continue;
+    YAML::Node doc = YAML::LoadFile(entry.path().string());
+    for (auto it = doc["tests"].begin(); it != doc["tests"].end(); ++it) {
+      audit::RecordParser parser;
+      std::deque<OwnedRecord> owned;
+      std::vector<audit::AuditRecord> records;
+      std::istringstream in(it->second.as<std::string>());
+      std::string line;
+      while (std::getline(in, line)) {
+        audit::AuditRecord r;
+        std::string reason;
+        if (parser.parse_line(line, r, &reason)) owned.emplace_back(r);
+      }
+      for (const OwnedRecord& o : owned) records.push_back(o.record);
+      audit::AuditEvent event;
+      event.records = records;
+      NormalizerOptions options;
+      options.preserve_original = true;
+      options.include_warnings = true;
+      options.passwd_file = std::string(AUDETECT_SOURCE_DIR) + "/tests/ecs/testdata/passwd";
+      options.group_file = std::string(AUDETECT_SOURCE_DIR) + "/tests/ecs/testdata/group";
+      options.clock_ms = [] { return int64_t{0}; };
+      EcsNormalizer normalizer(options);
+      EventBuilder builder;
+      normalizer.normalize(event, builder);
+      Flat flat;
+      flatten(builder.finish().root(), "", flat);
+      ++documents;
+      for (const auto& [path, value] : flat) {
+        if (path.rfind("auditd.data.", 0) == 0 || declared.count(path)) continue;
+        undeclared.emplace(path, it->first.as<std::string>());
+      }
+    }
+  }
+  for (const auto& [path, first] : undeclared) std::printf("undeclared field %s (first in %s)\n", path.c_str(), first.c_str());
+  std::printf("auditd_manager fields declared: %zu documents, %zu undeclared fields\n", documents, undeclared.size());
+  EXPECT_TRUE(undeclared.empty());
 }
 
 }  // namespace
