@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -171,6 +172,25 @@ TEST(Scan, EcsNdjsonGivesTheSameAlertsAsTheRawLog) {
   ASSERT_EQ(mixed.exit_code, 0) << mixed.err;
   EXPECT_EQ(lines(mixed.out).size(), kExpectedAlerts);
   fs::remove(ecs);
+}
+
+TEST(Scan, PrefilterSkipsUnmatchableEventsWithoutChangingTheAlerts) {
+  RunResult fast = audetect({"scan", kLog});
+  RunResult full = audetect({"scan", "--no-prefilter", kLog});
+  ASSERT_EQ(fast.exit_code, 0) << fast.err;
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+  // Byte for byte (same alerts, order and execution times) but for the rule load time.
+  auto without_load_time = [](std::string s) {
+    static const std::regex load_time(R"("kibana\.alert\.rule\.(created|updated)_at":"[^"]*")");
+    return std::regex_replace(s, load_time, "");
+  };
+  EXPECT_EQ(without_load_time(fast.out), without_load_time(full.out));
+  EXPECT_NE(fast.err.find("prefilter: "), std::string::npos) << fast.err;
+  EXPECT_NE(fast.err.find("left out before parsing"), std::string::npos) << fast.err;
+  // --resolve-paths makes file.path derived, so the seed rule gives no literal: the prefilter is off.
+  RunResult resolved = audetect({"scan", "--resolve-paths", kLog});
+  EXPECT_NE(resolved.err.find("prefilter: off"), std::string::npos) << resolved.err;
+  EXPECT_GT(lines(resolved.out).size(), kExpectedAlerts);
 }
 
 TEST(Scan, UsageAndRuntimeErrorsHaveTheirExitCodes) {
