@@ -78,6 +78,12 @@ void QueryRunner::drain(size_t count) {
   if (sequence_) {
     for (size_t i = 0; i < count; ++i) sequence_->process(buffer_[i]);
     buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(count));
+    if (sink_ && unlimited()) {
+      for (Hit& h : sequence_->take_final()) {
+        render_keys(h);
+        sink_(std::move(h));
+      }
+    }
     return;
   }
   // Event query: keep only what the limits can still return. Only safe when every limit cuts the
@@ -154,6 +160,15 @@ std::vector<Hit> QueryRunner::apply_limits(std::vector<Hit> hits) const {
   return hits;
 }
 
+void QueryRunner::render_keys(Hit& h) const {
+  h.join_key_texts.clear();
+  h.join_key_texts.reserve(h.join_keys.size());
+  for (size_t i = 0; i < h.join_keys.size(); ++i) {
+    bool iso = sequence_ && i < date_keys_.size() && date_keys_[i];
+    h.join_key_texts.push_back(join_key_text(h.join_keys[i], iso));
+  }
+}
+
 std::vector<Hit> QueryRunner::finish() {
   std::vector<Hit> hits;
   if (sequence_) {
@@ -167,13 +182,7 @@ std::vector<Hit> QueryRunner::finish() {
   arrival_ = 0;
   drain_at_ = 0;
   hits = apply_limits(std::move(hits));
-  for (Hit& h : hits) {
-    h.join_key_texts.reserve(h.join_keys.size());
-    for (size_t i = 0; i < h.join_keys.size(); ++i) {
-      bool iso = sequence_ && i < date_keys_.size() && date_keys_[i];
-      h.join_key_texts.push_back(join_key_text(h.join_keys[i], iso));
-    }
-  }
+  for (Hit& h : hits) render_keys(h);
   return hits;
 }
 

@@ -85,9 +85,10 @@ class QueryRunner {
   QueryRunner(const QueryRunner&) = delete;
   QueryRunner& operator=(const QueryRunner&) = delete;
 
-  // Event queries without any limit (no size, no pipe): when the ordering buffer is full, its
-  // earliest half is handed to this sink early instead of growing memory; finish() then returns
-  // only what is left. Without a sink the buffer keeps growing (every match is a result).
+  // Queries without any limit (no size, no pipe): when the ordering buffer is full, the earliest
+  // half of its events is processed and the hits that are final by then (event matches, completed
+  // sequences without missing-event stages) go to this sink instead of staying in memory;
+  // finish() then returns only the rest. Without a sink they are kept (every match is a result).
   void set_overflow_sink(std::function<void(Hit&&)> sink) { sink_ = std::move(sink); }
 
   // Feeds one event (the runner clones what it keeps). Events must be pushed in arrival order.
@@ -102,6 +103,8 @@ class QueryRunner {
   std::vector<Hit> finish_events();
   std::vector<Hit> apply_limits(std::vector<Hit> hits) const;
   void drain(size_t count);  // hands the `count` earliest buffered candidates to the matcher
+  void render_keys(Hit& hit) const;
+  bool unlimited() const { return !options_.size && query_->pipes().empty(); }
 
   std::shared_ptr<const CompiledQuery> query_;
   RunnerOptions options_;

@@ -252,6 +252,19 @@ bool SequenceMatcher::missing_ok(const Completed& done) const {
   return exceeds(first, first_trailing);
 }
 
+std::vector<Hit> SequenceMatcher::take_final() {
+  std::vector<Hit> hits;
+  if (has_missing_) return hits;
+  for (auto& d : completed_) {
+    Hit h;
+    h.events = std::move(d.seq.events);
+    h.join_keys = std::move(d.key);
+    hits.push_back(std::move(h));
+  }
+  completed_.clear();
+  return hits;
+}
+
 std::vector<Hit> SequenceMatcher::finish() {
   std::vector<Hit> hits;
   std::vector<Completed> done = std::move(checked_);

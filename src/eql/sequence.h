@@ -43,6 +43,9 @@ class SequenceMatcher {
   std::vector<Hit> finish();
 
   size_t open_keys() const { return keys_.size(); }
+  // Completed sequences that are final already (no missing-event stage to wait for), in result
+  // order; they are removed from the matcher.
+  std::vector<Hit> take_final();
 
  private:
   struct Pending {

@@ -264,3 +264,29 @@ TEST(EventQuery, OverflowSinkReleasesEarlyInOrder) {
   for (int i = 1; i <= 20; ++i) expected.push_back(i);
   EXPECT_EQ(seen, expected);
 }
+
+TEST(Sequence, OverflowSinkReleasesCompletedSequencesInOrder) {
+  CompileResult c = compile("sequence by k [a where true] [b where true]", schema());
+  ASSERT_TRUE(c.ok());
+  RunnerOptions o;
+  o.max_buffered_events = 4;
+  QueryRunner runner(c.query, o);
+  std::vector<int64_t> firsts;
+  FieldPath id("id");
+  runner.set_overflow_sink([&](Hit&& h) {
+    EXPECT_EQ(h.join_key_texts, std::vector<std::string>{"u"});
+    firsts.push_back(h.events[0].event.get(id)->as_int());
+  });
+  JsonEventReader reader;
+  EventBuilder builder;
+  for (int i = 0; i < 40; ++i) {
+    JsonError err;
+    ASSERT_EQ(reader.parse(ev(i + 1, i % 2 ? "b" : "a", i), builder, &err), JsonEventReader::Outcome::kEvent);
+    runner.push(builder.finish());
+  }
+  size_t early = firsts.size();
+  EXPECT_GT(early, 0u);
+  for (const Hit& h : runner.finish()) firsts.push_back(h.events[0].event.get(id)->as_int());
+  ASSERT_EQ(firsts.size(), 20u);
+  for (size_t i = 0; i < firsts.size(); ++i) EXPECT_EQ(firsts[i], static_cast<int64_t>(2 * i + 1));
+}
