@@ -108,9 +108,14 @@ ecs::NormalizerOptions bench_options(ecs::Profile profile) {
   return o;
 }
 
-void run(benchmark::State& state, ecs::Profile profile, bool write_json) {
+void run(benchmark::State& state, ecs::Profile profile, bool write_json, bool nss = false) {
   static const Corpus corpus;
-  ecs::EcsNormalizer normalizer(bench_options(profile));
+  ecs::NormalizerOptions options = bench_options(profile);
+  if (nss) {  // the system's user database through getpwuid_r, cached
+    options.passwd_file.clear();
+    options.group_file.clear();
+  }
+  ecs::EcsNormalizer normalizer(options);
   EventBuilder builder;
   std::string out;
   size_t i = 0;
@@ -146,10 +151,12 @@ void run(benchmark::State& state, ecs::Profile profile, bool write_json) {
 void BM_NormalizeAuditdManager(benchmark::State& s) { run(s, ecs::Profile::kAuditdManager, false); }
 void BM_NormalizeAuditbeat(benchmark::State& s) { run(s, ecs::Profile::kAuditbeat, false); }
 void BM_NormalizeAndWriteNdjson(benchmark::State& s) { run(s, ecs::Profile::kAuditdManager, true); }
+void BM_NormalizeNssNames(benchmark::State& s) { run(s, ecs::Profile::kAuditdManager, false, true); }
 
 BENCHMARK(BM_NormalizeAuditdManager);
 BENCHMARK(BM_NormalizeAuditbeat);
 BENCHMARK(BM_NormalizeAndWriteNdjson);
+BENCHMARK(BM_NormalizeNssNames);
 
 }  // namespace
 
