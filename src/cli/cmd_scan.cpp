@@ -6,12 +6,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <deque>
 #include <filesystem>
 #include <memory>
 #include <string>
-#include <string.h>  // memmem (GNU)
-#include <unordered_map>
 #include <vector>
 
 #include "cli/command.h"
@@ -28,150 +25,6 @@ namespace audetect::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Feeds input lines to the pipeline, leaving out the raw audit records of events that contain none of the
-// prefilter's strings (engine/prefilter.h). Records of one event are not always adjacent, so lines wait in a
-// short look-ahead queue and the decision for an event is taken when its first line leaves the queue: any
-// record of the event seen by then that contains a string keeps the whole event. Lines that are not audit
-// records (ECS JSON, garbage) always pass, in order, for the pipeline to handle or report.
-class PrefilterFeeder {
- public:
-  PrefilterFeeder(const engine::RawPrefilter& prefilter, io::EventPipeline& pipeline)
-      : prefilter_(prefilter), pipeline_(pipeline), ring_(kLookahead) {}
-
-  void line(std::string_view text, std::string_view source, uint64_t line_no) {
-    ++lines_;
-    Key key;
-    const bool record = parse_key(text, key);
-    if (count_ == kLookahead) pop();
-    Entry& e = ring_[(head_ + count_) % kLookahead];
-    ++count_;
-    e.text.assign(text);
-    e.source = source;
-    e.line_no = line_no;
-    e.record = record;
-    if (!record) return;
-    e.key = key;
-    // Records of one event mostly come together: the last event's state is reused without a lookup.
-    // States are node-based and erased only when no queued line points at them, so the pointer stays valid.
-    if (!last_state_ || !(last_key_ == key)) {
-      last_state_ = &states_[key];
-      last_key_ = key;
-    }
-    State& st = *last_state_;
-    e.state = &st;
-    if (st.pending == 0 && !st.seen) {
-      st.seen = true;
-      order_.push_back(key);
-    }
-    ++st.pending;
-    if (!st.keep && prefilter_.hit(text)) {
-      st.keep = true;
-      if (st.dropped) ++split_events_;  // earlier records already left out: the event will be partial
-    }
-  }
-
-  // End of a file: every waiting line is decided now (its source name must stay valid until then).
-  void drain() {
-    while (count_ > 0) pop();
-    trim_states();
-  }
-
-  uint64_t lines() const { return lines_; }
-  uint64_t lines_skipped() const { return lines_skipped_; }
-  uint64_t events_skipped() const { return events_skipped_; }
-  uint64_t split_events() const { return split_events_; }
-
- private:
-  static constexpr size_t kLookahead = 4096;  // lines
-  static constexpr size_t kMaxStates = 1 << 16;
-
-  struct Key {
-    int64_t time_ms = 0;
-    uint64_t serial = 0;
-    bool operator==(const Key& o) const { return time_ms == o.time_ms && serial == o.serial; }
-  };
-  struct KeyHash {
-    size_t operator()(const Key& k) const { return std::hash<uint64_t>()(k.serial * 0x9E3779B97F4A7C15ull ^ static_cast<uint64_t>(k.time_ms)); }
-  };
-  struct State {
-    uint32_t pending = 0;  // lines of the event still in the queue
-    bool seen = false, keep = false, dropped = false;
-  };
-  struct Entry {
-    std::string text;
-    std::string_view source;
-    uint64_t line_no = 0;
-    bool record = false;
-    Key key;
-    State* state = nullptr;
-  };
-
-  // "... msg=audit(1700000000.123:48211): ..." -> time and serial. Only the first 256 bytes are looked at.
-  static bool parse_key(std::string_view line, Key& key) {
-    std::string_view head = line.substr(0, 256);
-    const void* at = memmem(head.data(), head.size(), "audit(", 6);
-    if (!at) return false;
-    size_t i = static_cast<size_t>(static_cast<const char*>(at) - head.data()) + 6;
-    int64_t sec = 0, ms = 0;
-    uint64_t serial = 0;
-    size_t digits = 0;
-    for (; i < head.size() && head[i] >= '0' && head[i] <= '9' && digits < 15; ++i, ++digits) sec = sec * 10 + (head[i] - '0');
-    if (!digits || i >= head.size() || head[i] != '.') return false;
-    digits = 0;
-    for (++i; i < head.size() && head[i] >= '0' && head[i] <= '9' && digits < 9; ++i, ++digits) ms = ms * 10 + (head[i] - '0');
-    if (!digits || i >= head.size() || head[i] != ':') return false;
-    digits = 0;
-    for (++i; i < head.size() && head[i] >= '0' && head[i] <= '9' && digits < 19; ++i, ++digits) serial = serial * 10 + static_cast<uint64_t>(head[i] - '0');
-    if (!digits || i >= head.size() || head[i] != ')') return false;
-    key.time_ms = sec * 1000 + ms;
-    key.serial = serial;
-    return true;
-  }
-
-  void pop() {
-    Entry& e = ring_[head_];
-    head_ = (head_ + 1) % kLookahead;
-    --count_;
-    if (!e.record) {
-      pipeline_.feed_line(e.text, e.source, e.line_no);
-      return;
-    }
-    State& st = *e.state;
-    if (st.pending) --st.pending;
-    if (st.keep) {
-      pipeline_.feed_line(e.text, e.source, e.line_no);
-    } else {
-      ++lines_skipped_;
-      if (!st.dropped) ++events_skipped_;
-      st.dropped = true;
-    }
-    if (states_.size() > kMaxStates) trim_states();
-  }
-
-  // Forgets decided events, oldest first, keeping the map bounded.
-  void trim_states() {
-    while (!order_.empty() && states_.size() > kMaxStates / 2) {
-      auto it = states_.find(order_.front());
-      if (it != states_.end() && it->second.pending) break;
-      if (it != states_.end()) {
-        if (last_state_ == &it->second) last_state_ = nullptr;
-        states_.erase(it);
-      }
-      order_.pop_front();
-    }
-  }
-
-  const engine::RawPrefilter& prefilter_;
-  io::EventPipeline& pipeline_;
-  std::vector<Entry> ring_;
-  size_t head_ = 0, count_ = 0;
-  std::unordered_map<Key, State, KeyHash> states_;
-  std::deque<Key> order_;  // keys by first appearance, for trimming oldest first
-  State* last_state_ = nullptr;
-  Key last_key_;
-  uint64_t lines_ = 0, lines_skipped_ = 0, events_skipped_ = 0, split_events_ = 0;
-};
 
 struct ScanArgs {
   std::vector<std::string> rule_paths;
@@ -261,7 +114,9 @@ int run_scan(ScanArgs& args) {
   io::EventPipeline pipeline(options, [&](const Event& e) { detection.process(e); });
   if (args.files.empty()) args.files.push_back("-");
   int rc = kExitOk;
-  PrefilterFeeder feeder(prefilter, pipeline);
+  engine::PrefilterFeeder feeder(prefilter, [&pipeline](std::string_view text, std::string_view source, uint64_t no) {
+    pipeline.feed_line(text, source, no);
+  });
   for (const auto& f : args.files) {
     Status st;
     if (prefilter.enabled()) {

@@ -155,4 +155,106 @@ bool RawPrefilter::hit(std::string_view line) const {
   return false;
 }
 
+PrefilterFeeder::PrefilterFeeder(const RawPrefilter& prefilter, Forward forward)
+    : prefilter_(prefilter), forward_(std::move(forward)), ring_(kLookahead) {}
+
+void PrefilterFeeder::line(std::string_view text, std::string_view source, uint64_t line_no) {
+  ++lines_;
+  Key key;
+  const bool record = parse_key(text, key);
+  if (count_ == kLookahead) pop();
+  Entry& e = ring_[(head_ + count_) % kLookahead];
+  ++count_;
+  e.text.assign(text);
+  e.source = source;
+  e.line_no = line_no;
+  e.record = record;
+  e.state = nullptr;
+  if (!record) return;
+  e.key = key;
+  // Records of one event mostly come together: the last event's state is reused without a lookup.
+  // States are node-based and erased only when no queued line points at them, so the pointer stays valid.
+  if (!last_state_ || !(last_key_ == key)) {
+    last_state_ = &states_[key];
+    last_key_ = key;
+  }
+  State& st = *last_state_;
+  e.state = &st;
+  if (st.pending == 0 && !st.seen) {
+    st.seen = true;
+    order_.push_back(key);
+  }
+  ++st.pending;
+  if (!st.keep && prefilter_.hit(text)) {
+    st.keep = true;
+    if (st.dropped) ++split_events_;  // earlier records already left out: the event will be partial
+  }
+}
+
+void PrefilterFeeder::drain() {
+  while (count_ > 0) pop();
+  trim_states();
+}
+
+// "... msg=audit(1700000000.123:48211): ..." -> time and serial. Only the first 256 bytes are looked at.
+bool PrefilterFeeder::parse_key(std::string_view line, Key& key) {
+  std::string_view head = line.substr(0, 256);
+  // The header's '(' is normally the first one on the line; a node name with '(' falls back to a search.
+  size_t i = head.find('(');
+  if (i == std::string_view::npos) return false;
+  if (i < 5 || head.substr(i - 5, 5) != "audit") {
+    const void* at = memmem(head.data(), head.size(), "audit(", 6);
+    if (!at) return false;
+    i = static_cast<size_t>(static_cast<const char*>(at) - head.data()) + 5;
+  }
+  ++i;
+  int64_t sec = 0, ms = 0;
+  uint64_t serial = 0;
+  size_t digits = 0;
+  for (; i < head.size() && head[i] >= '0' && head[i] <= '9' && digits < 15; ++i, ++digits) sec = sec * 10 + (head[i] - '0');
+  if (!digits || i >= head.size() || head[i] != '.') return false;
+  digits = 0;
+  for (++i; i < head.size() && head[i] >= '0' && head[i] <= '9' && digits < 9; ++i, ++digits) ms = ms * 10 + (head[i] - '0');
+  if (!digits || i >= head.size() || head[i] != ':') return false;
+  digits = 0;
+  for (++i; i < head.size() && head[i] >= '0' && head[i] <= '9' && digits < 19; ++i, ++digits)
+    serial = serial * 10 + static_cast<uint64_t>(head[i] - '0');
+  if (!digits || i >= head.size() || head[i] != ')') return false;
+  key.time_ms = sec * 1000 + ms;
+  key.serial = serial;
+  return true;
+}
+
+void PrefilterFeeder::pop() {
+  Entry& e = ring_[head_];
+  head_ = (head_ + 1) % kLookahead;
+  --count_;
+  if (!e.record) {
+    forward_(e.text, e.source, e.line_no);
+    return;
+  }
+  State& st = *e.state;
+  if (st.pending) --st.pending;
+  if (st.keep) {
+    forward_(e.text, e.source, e.line_no);
+  } else {
+    ++lines_skipped_;
+    if (!st.dropped) ++events_skipped_;
+    st.dropped = true;
+  }
+  if (states_.size() > kMaxStates) trim_states();
+}
+
+void PrefilterFeeder::trim_states() {
+  while (!order_.empty() && states_.size() > kMaxStates / 2) {
+    auto it = states_.find(order_.front());
+    if (it != states_.end() && it->second.pending) break;
+    if (it != states_.end()) {
+      if (last_state_ == &it->second) last_state_ = nullptr;
+      states_.erase(it);
+    }
+    order_.pop_front();
+  }
+}
+
 }  // namespace audetect::engine

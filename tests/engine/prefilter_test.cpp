@@ -65,3 +65,51 @@ TEST(Prefilter, RuleSetUnionAndHexForms) {
 
 }  // namespace
 }  // namespace audetect::engine
+
+namespace audetect::engine {
+namespace {
+
+TEST(PrefilterFeeder, KeepsWholeEventsEvenWhenRecordsInterleave) {
+  rules::Rule a = eql_rule("a", R"(file where file.path == "/proc/modules")");
+  RawPrefilter p = RawPrefilter::for_rules({&a}, false);
+  std::vector<std::string> out;
+  PrefilterFeeder feeder(p, [&](std::string_view line, std::string_view, uint64_t) { out.emplace_back(line); });
+  const std::vector<std::string> in = {
+      "type=SYSCALL msg=audit(100.001:7): syscall=257 comm=\"cat\"",  // event 7 starts
+      "type=SYSCALL msg=audit(100.002:8): syscall=257 comm=\"ls\"",   // event 8, interleaved
+      "{\"@timestamp\":\"2023-11-14T22:13:20Z\"}",                    // not a record: always passes
+      "type=PATH msg=audit(100.002:8): item=0 name=\"/etc/passwd\"",
+      "type=PATH msg=audit(100.001:7): item=0 name=\"/proc/modules\"",  // makes all of event 7 kept
+      "type=EOE msg=audit(100.001:7): ",
+      "type=EOE msg=audit(100.002:8): ",
+      "node=h1 type=PATH msg=audit(100.003:9): item=0 name=\"/proc/modules\"",
+      "garbage line",
+  };
+  uint64_t n = 0;
+  for (const auto& l : in) feeder.line(l, "test.log", ++n);
+  feeder.drain();
+  const std::vector<std::string> want = {in[0], in[2], in[4], in[5], in[7], in[8]};
+  EXPECT_EQ(out, want);
+  EXPECT_EQ(feeder.lines(), in.size());
+  EXPECT_EQ(feeder.lines_skipped(), 3u);
+  EXPECT_EQ(feeder.events_skipped(), 1u);
+  EXPECT_EQ(feeder.split_events(), 0u);
+}
+
+TEST(PrefilterFeeder, ARecordBeyondTheLookAheadIsCountedAsASplitEvent) {
+  rules::Rule a = eql_rule("a", R"(file where file.path == "/proc/modules")");
+  RawPrefilter p = RawPrefilter::for_rules({&a}, false);
+  uint64_t forwarded = 0;
+  PrefilterFeeder feeder(p, [&](std::string_view, std::string_view, uint64_t) { ++forwarded; });
+  uint64_t n = 0;
+  feeder.line("type=SYSCALL msg=audit(1.000:1): syscall=257", "t", ++n);
+  for (size_t i = 0; i < PrefilterFeeder::kLookahead + 10; ++i)
+    feeder.line("type=SYSCALL msg=audit(2.000:" + std::to_string(100 + i) + "): syscall=1", "t", ++n);
+  feeder.line("type=PATH msg=audit(1.000:1): name=\"/proc/modules\"", "t", ++n);
+  feeder.drain();
+  EXPECT_EQ(feeder.split_events(), 1u);
+  EXPECT_EQ(forwarded, 1u);  // the late record itself still goes through
+}
+
+}  // namespace
+}  // namespace audetect::engine
