@@ -85,6 +85,36 @@ std::string_view join_clean(Arena& arena, std::string_view cwd, std::string_view
   return {buf, len};
 }
 
+// AT_FDCWD (-100) as the kernel logs a syscall argument: 32-bit or sign-extended 64-bit hex.
+bool is_at_fdcwd(std::string_view arg) { return arg == "ffffff9c" || arg == "ffffffffffffff9c"; }
+
+// Whether a relative PATH name of this event is relative to the process cwd. For the *at()
+// family it is relative to a directory descriptor instead, unless that argument is AT_FDCWD;
+// the descriptor's directory is unknown, so such names are left as they are.
+bool names_relative_to_cwd(const FlatMap& data) {
+  std::string_view sc = data.get("syscall");
+  struct DirfdArgs {
+    std::string_view syscall;
+    const char* args;  // argument names holding directory descriptors
+  };
+  static constexpr DirfdArgs kDirfd[] = {
+      {"openat", "a0"},      {"openat2", "a0"},   {"mkdirat", "a0"},     {"mknodat", "a0"},
+      {"fchownat", "a0"},    {"futimesat", "a0"}, {"newfstatat", "a0"},  {"fstatat64", "a0"},
+      {"unlinkat", "a0"},    {"readlinkat", "a0"}, {"fchmodat", "a0"},   {"fchmodat2", "a0"},
+      {"faccessat", "a0"},   {"faccessat2", "a0"}, {"utimensat", "a0"},  {"execveat", "a0"},
+      {"name_to_handle_at", "a0"}, {"statx", "a0"}, {"symlinkat", "a1"}, {"renameat", "a0a2"},
+      {"renameat2", "a0a2"}, {"linkat", "a0a2"},   {"open_tree", "a0"},  {"move_mount", "a0a2"}};
+  for (const DirfdArgs& d : kDirfd) {
+    if (d.syscall != sc) continue;
+    std::string_view args = d.args;
+    for (size_t i = 0; i + 1 < args.size(); i += 2) {
+      if (!is_at_fdcwd(data.get(args.substr(i, 2)))) return false;
+    }
+    return true;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string_view Coalescer::audit_category(uint32_t t) {
@@ -487,7 +517,7 @@ void Coalescer::set_file_object(Coalesced& out, int path_index_hint) {
   if (const std::string_view* name = scratch_.find("name")) {
     out.object_primary = *name;
     out.file_path = *name;
-    if (options_.resolve_paths && !name->empty() && (*name)[0] != '/') {
+    if (options_.resolve_paths && !name->empty() && (*name)[0] != '/' && names_relative_to_cwd(out.data)) {
       if (const std::string_view* cwd = out.data.find("cwd"); cwd && !cwd->empty() && (*cwd)[0] == '/') {
         out.file_path = join_clean(arena_, *cwd, *name);
       }

@@ -71,7 +71,9 @@ struct NormalizerOptions {
   std::string group_file;
   int64_t id_cache_ttl_ms = 60'000;
 
-  // Joins a relative PATH name with the event's cwd for file.path (§16, fixes auditbeat's evasion).
+  // Joins a relative PATH name with the event's cwd for file.path (§16, fixes auditbeat's evasion),
+  // cleaning "." and ".." lexically. Names of *at() syscalls whose directory descriptor is not
+  // AT_FDCWD stay relative: their base directory is not in the event.
   bool resolve_paths = false;
   // event.original (and auditd.messages in auditd_manager) with the raw record lines (§16.7).
   bool preserve_original = false;

@@ -191,6 +191,13 @@ TEST(EcsNormalizer, ResolvePathsJoinsWithCwd) {
   docs = normalize_text(dotted, options);
   ASSERT_EQ(docs.size(), 1u);
   EXPECT_EQ(Doc(docs[0]).str("file.path"), "/proc/modules");
+
+  // openat(fd, "modules") resolves against the directory of fd, not the cwd: left relative.
+  std::string dirfd = kRelativeOpen;
+  dirfd.replace(dirfd.find("a0=ffffff9c"), 11, "a0=3");
+  docs = normalize_text(dirfd, options);
+  ASSERT_EQ(docs.size(), 1u);
+  EXPECT_EQ(Doc(docs[0]).str("file.path"), "modules");
 }
 
 TEST(EcsNormalizer, NamesFromGivenFiles) {
