@@ -246,13 +246,11 @@ struct EcsNormalizer::Impl {
   void normalize(const audit::AuditEvent& event, EventBuilder& b);
   void emit_error(const audit::AuditEvent& event, EventBuilder& b, int64_t now_ms);
   void emit_common(const audit::AuditEvent& event, Obj& root, Obj& ev, int64_t now_ms);
-  void emit_original(const audit::AuditEvent& event, Obj& root, Obj& ev, Obj& auditd, bool force);
+  void emit_original(const audit::AuditEvent& event, Obj& ev, Obj& auditd, bool force);
   void emit_users(Obj& root, Obj& auditd);
 };
 
-void EcsNormalizer::Impl::emit_original(const audit::AuditEvent& event, Obj& root, Obj& ev, Obj& auditd,
-                                        bool force) {
-  (void)root;
+void EcsNormalizer::Impl::emit_original(const audit::AuditEvent& event, Obj& ev, Obj& auditd, bool force) {
   if (!force && !options.preserve_original) return;
   const Keys& k = keys();
   EventBuilder& b = ev.builder();
@@ -355,7 +353,7 @@ void EcsNormalizer::Impl::emit_error(const audit::AuditEvent& event, EventBuilde
   put(error, k.message, co.error);
   // auditbeat attaches the raw lines so the failure can be debugged; audetect keeps them in both
   // profiles because an error document without them would lose the event's data.
-  emit_original(event, root, ev, auditd, true);
+  emit_original(event, ev, auditd, true);
   if (manager) {
     Node tags = b.array(root.get(), k.tags);
     if (options.preserve_original) b.push_string(tags, "preserve_original_event");
@@ -750,7 +748,7 @@ void EcsNormalizer::Impl::normalize(const audit::AuditEvent& event, EventBuilder
   }
   // event.original: preserve_original, or auditbeat's include_warnings with warnings; a failed
   // auditd_manager pipeline never reaches the step that removes auditd.messages.
-  emit_original(event, root, ev, auditd, (!manager && with_warnings));
+  emit_original(event, ev, auditd, !manager && with_warnings);
 
   emit_common(event, root, ev, now_ms);
 }
