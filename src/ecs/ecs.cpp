@@ -746,8 +746,7 @@ void EcsNormalizer::Impl::normalize(const audit::AuditEvent& event, EventBuilder
       for (size_t i = 0; i < warnings_count; ++i) b.push_string(arr, valid(warnings_copy[i]));
     }
   }
-  // event.original: preserve_original, or auditbeat's include_warnings with warnings; a failed
-  // auditd_manager pipeline never reaches the step that removes auditd.messages.
+  // event.original: preserve_original (§16.7), or auditbeat's include_warnings with warnings.
   emit_original(event, ev, auditd, !manager && with_warnings);
 
   emit_common(event, root, ev, now_ms);
