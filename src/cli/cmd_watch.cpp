@@ -297,12 +297,13 @@ int run_watch(WatchArgs& a) {
     ko.install_rules = a.install_audit_rules;
     ko.audit_rules = loaded->audit_rules;
     ko.lock_path = a.kernel_lock;
+    ko.backpressure = backpressure;
     auto s = io::KernelSession::start(ko, notes);
     for (const auto& n : notes) log(n);
     notes.clear();
     if (!s) {
       std::fprintf(stderr, "audetect: error: %s\n", s.status().message().c_str());
-      return s.status().code() == StatusCode::kUnsupported ? kExitFailure : kExitFailure;
+      return kExitFailure;
     }
     session = std::move(s.value());
     source_name = "<netlink>";
@@ -529,8 +530,9 @@ int run_watch(WatchArgs& a) {
   }
   log(pipeline.summary());
   if (qc.dropped_records || qc.blocked_waits)
-    log(fmt::format("backpressure: {} record(s) of {} event(s) dropped, reader waited {} time(s)", qc.dropped_records,
-                    qc.dropped_events, qc.blocked_waits));
+    log(fmt::format("backpressure: {} record(s) of {} event(s) dropped ({} of them partly processed, incomplete), "
+                    "reader waited {} time(s)",
+                    qc.dropped_records, qc.dropped_events, qc.partial_events, qc.blocked_waits));
   if (session) {
     const auto& nc = session->reader().counters();
     log(fmt::format("netlink: {} record(s) received, {} socket overrun(s), {} foreign message(s) dropped",

@@ -102,7 +102,10 @@ bool RecordQueue::push(std::string_view line) {
     if (mode_ == Backpressure::kDrop) {
       uint64_t serial = record_serial(line);
       ++counters_.dropped_records;
-      if (serial == 0 || serial != last_dropped_serial_) ++counters_.dropped_events;
+      if (serial == 0 || serial != last_dropped_serial_) {
+        ++counters_.dropped_events;
+        if (serial != 0 && serial == last_pushed_serial_) ++counters_.partial_events;
+      }
       last_dropped_serial_ = serial;
       return true;
     }
@@ -114,6 +117,7 @@ bool RecordQueue::push(std::string_view line) {
     ++counters_.dropped_records;
     return true;
   }
+  if (mode_ == Backpressure::kDrop) last_pushed_serial_ = record_serial(line);
   slots_[(head_ + size_) % capacity_].assign(line);
   ++size_;
   ++counters_.pushed;
@@ -202,18 +206,19 @@ Result<std::unique_ptr<KernelSession>> KernelSession::start(const KernelSessionO
     s->reader_ = std::move(reader.value());
     if (Status st = s->reader_->register_as_daemon(); !st) return st;
     s->registered_ = true;
-    // Never let a slow reader stall audited processes: the kernel drops (and counts lost) instead.
     AuditStatus set;
     set.mask = AuditStatus::kMaskBacklogLimit | AuditStatus::kMaskBacklogWaitTime;
     set.backlog_limit = options.backlog_limit;
-    set.backlog_wait_time = 0;
+    // drop: audited processes never wait for us; block: they wait at most the kernel's finite
+    // backlog_wait_time (a zero one stays zero: the administrator chose never to wait).
+    set.backlog_wait_time = options.backpressure == Backpressure::kDrop ? 0 : s->before_.backlog_wait_time;
     if (Status st = s->control_->set_status(set); !st) {
       notes.push_back("could not set backlog_limit/backlog_wait_time: " + st.message());
     } else {
       s->backlog_changed_ = true;
     }
-    notes.push_back(fmt::format("registered as the audit daemon (pid {}); backlog_limit {} backlog_wait_time 0",
-                                ::getpid(), options.backlog_limit));
+    notes.push_back(fmt::format("registered as the audit daemon (pid {}); backlog_limit {} backlog_wait_time {}",
+                                ::getpid(), options.backlog_limit, set.backlog_wait_time));
   }
 
   if (options.install_rules) {

@@ -2,10 +2,11 @@
 // standard input) and the bounded hand-off between the thread that reads them and the thread that
 // assembles, normalizes and detects. Engine-agnostic: the command wires the consumer.
 //
-// Backpressure (auditbeat's strategies): with `block` the reader waits for room, so the kernel's
-// backlog absorbs the burst and, because audetect sets backlog_wait_time 0 as the audit daemon, the
-// kernel drops (counted as lost) rather than stalling audited processes; with `drop` whole events are
-// dropped at the queue and counted. Either way the kernel is never blocked indefinitely.
+// Backpressure: with `block` the reader waits for room, the kernel's backlog absorbs the burst and,
+// when that is full, audited processes wait at most the kernel's backlog_wait_time (finite) before the
+// kernel counts the record lost; with `drop` whole events are dropped at the queue and counted, and as
+// the audit daemon audetect sets backlog_wait_time 0 so that audited processes never wait. Either way
+// the kernel is never blocked indefinitely (auditbeat's history: a stalled reader stalls the host).
 #pragma once
 
 #include <atomic>
@@ -51,6 +52,7 @@ struct QueueCounters {
   uint64_t pushed = 0;
   uint64_t dropped_records = 0;
   uint64_t dropped_events = 0;  // distinct serials with at least one dropped record
+  uint64_t partial_events = 0;  // of those, events whose first records had already been queued
   uint64_t blocked_waits = 0;   // times the reader waited for room
   size_t depth = 0;
   size_t high_water = 0;
@@ -82,6 +84,7 @@ class RecordQueue {
   size_t head_ = 0, size_ = 0;
   bool closed_ = false;
   uint64_t last_dropped_serial_ = 0;
+  uint64_t last_pushed_serial_ = 0;
   QueueCounters counters_;
 };
 
@@ -92,6 +95,11 @@ struct KernelSessionOptions {
   std::vector<std::string> audit_rules;  // to install (already deduplicated); empty: none
   bool install_rules = false;
   uint32_t backlog_limit = 8192;  // auditbeat's default, applied as the unicast daemon
+  // Backpressure at the kernel, as the unicast daemon. With `block` the kernel's own backlog_wait_time
+  // (finite: audited processes wait at most that long for room, then the record is counted lost) is
+  // kept, so a reader that keeps up on average loses nothing; with `drop` it is set to 0 so audited
+  // processes never wait and overflow is dropped (and counted) at once.
+  Backpressure backpressure = Backpressure::kBlock;
   std::string lock_path = KernelAuditLock::kDefaultPath;  // "" = no lock
   AuditRuleParseOptions rule_options;
 };
