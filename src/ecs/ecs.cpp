@@ -167,7 +167,7 @@ bool is_unset_id(std::string_view v) { return v == "unset"; }
 // (socket_port is auditd.data.socket.port), the two address ports as fixed steps.
 constexpr std::string_view kConvertOrder[] = {
     "removed", "items", "lport", "rport", "sport", "dport", "entries", "argc", "seqno", "nargs", "socket_port",
-    "old_vcpu", "new_vcpu", "changed", "added", "", "", "spid", "opid", "nlnk_pid", "vm_pid", "audit_pid"};
+    "old_vcpu", "new_vcpu", "changed", "added", "", "", "spid", "opid", "nlnk_pid", "vm_pid", "audit_pid", "exit"};
 constexpr int kConvertSteps = static_cast<int>(std::size(kConvertOrder));
 constexpr int kDestinationPortStep = 15;
 constexpr int kSourcePortStep = 16;
@@ -292,7 +292,7 @@ void EcsNormalizer::Impl::emit_common(const audit::AuditEvent& event, Obj& root,
   Obj service(root, k.service);
   put(service, k.type, "auditd");
   Obj ecs(root, k.ecs);
-  put(ecs, k.version, manager ? "8.11.0" : "8.0.0");
+  put(ecs, k.version, manager ? "8.2.0" : "8.0.0");
 
   if (options.add_host_metadata && options.host) {
     const HostInfo& h = *options.host;
@@ -511,8 +511,9 @@ void EcsNormalizer::Impl::normalize(const audit::AuditEvent& event, EventBuilder
     return;
   }
 
-  // auditd_manager's numeric conversions run in pipeline order; the first failure stops the
-  // pipeline (on_failure), which leaves everything after it unconverted and keeps empty values.
+  // auditd_manager's numeric conversions run in pipeline order (§12.4); the first failure stops
+  // the pipeline (on_failure): everything after it stays unconverted and empty values are kept.
+  // auditd.data.exit comes last, so a failed syscall ("EACCES") ends there.
   bool pipeline_failed = false;
   error_text.clear();
   // Which conversions succeed, decided up front in the pipeline's order: one pass over the data
@@ -566,7 +567,7 @@ void EcsNormalizer::Impl::normalize(const audit::AuditEvent& event, EventBuilder
   put(root, k.timestamp, format_time(tbuf, co.time_ms, true));
 
   // event.*
-  put(ev, k.kind, pipeline_failed ? "pipeline_error" : "event");
+  put(ev, k.kind, "event");
   if (!co.ecs_category.empty()) {
     Node arr = b.array(ev.get(), k.category);
     for (std::string_view c : co.ecs_category) b.push_string(arr, c);
@@ -720,7 +721,9 @@ void EcsNormalizer::Impl::normalize(const audit::AuditEvent& event, EventBuilder
     put(network, k.direction, co.direction == detail::Direction::kIngress ? "ingress" : "egress");
   }
 
-  // Warnings (include_warnings) and the pipeline failure.
+  // Warnings (include_warnings) and the pipeline failure. The pipeline joins the warnings into
+  // error.message (keeping the list in auditd.warnings); its on_failure handler then sets
+  // error.message to the failure, replacing that.
   bool with_warnings = options.include_warnings && warnings_count > 0;
   if (with_warnings || pipeline_failed) {
     Obj error(root, k.error);
@@ -734,13 +737,7 @@ void EcsNormalizer::Impl::normalize(const audit::AuditEvent& event, EventBuilder
           joined.append(warnings_copy[i]);
         }
       }
-      if (pipeline_failed && with_warnings) {
-        Node arr = b.array(error.get(), k.message);
-        b.push_string(arr, valid(joined));
-        b.push_string(arr, valid(error_text));
-      } else {
-        put(error, k.message, pipeline_failed ? std::string_view(error_text) : std::string_view(joined));
-      }
+      put(error, k.message, pipeline_failed ? std::string_view(error_text) : std::string_view(joined));
     } else {
       Node arr = b.array(error.get(), k.message);
       for (size_t i = 0; i < warnings_count; ++i) b.push_string(arr, valid(warnings_copy[i]));

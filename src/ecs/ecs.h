@@ -11,11 +11,11 @@
 // once warm.
 //
 // Choices where the sources disagree or say nothing:
-// * auditd_manager follows the integration's current ingest pipeline (ecs.version 8.11.0): the
-//   numeric conversions of §12.4 except auditd.data.exit, which stays a string ("3", "ENOENT")
-//   as the integration's fields.yml maps it as keyword. A conversion that still fails sets
-//   event.kind "pipeline_error" and error.message, and skips the remaining pipeline steps
-//   (empty values are then kept), as the pipeline's on_failure does.
+// * auditd_manager applies the ingest pipeline of §12 as written (the integration's pipeline that
+//   also converts auditd.data.exit): a value it cannot convert to a number, typically the errno
+//   name of a failed syscall ("EACCES"), stops it there, so that document has error.message
+//   "unable to convert [EACCES] to long", keeps its empty values and the later fields
+//   unconverted. Newer integration versions no longer convert exit (keyword in fields.yml).
 // * Error documents (§10) keep the raw lines in event.original in both profiles: without them the
 //   event's data would be lost.
 // * related.user is sorted (auditbeat's order comes from a Go map and is not stable).

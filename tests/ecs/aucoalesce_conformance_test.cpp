@@ -475,15 +475,17 @@ Flat apply_pipeline(const Flat& beat) {
       {"user.selinux.", "auditd.user.selinux."}, {"user.saved.", "auditd.user.saved."},
       {"user.filesystem.", "auditd.user.filesystem."}, {"auditd.sequence", "event.sequence"},
       {"auditd.data.id", "event.id"}};
-  static const std::set<std::string> kNumeric = {
+  // The convert processors, in pipeline order.
+  static const std::vector<std::string> kConvert = {
       "auditd.data.removed", "auditd.data.items", "auditd.data.lport", "auditd.data.rport", "auditd.data.sport",
       "auditd.data.dport", "auditd.data.entries", "auditd.data.argc", "auditd.data.seqno", "auditd.data.nargs",
       "auditd.data.socket.port", "auditd.data.old_vcpu", "auditd.data.new_vcpu", "auditd.data.changed",
       "auditd.data.added", "destination.port", "source.port", "auditd.data.spid", "auditd.data.opid",
-      "auditd.data.nlnk_pid", "auditd.data.vm_pid", "auditd.data.audit_pid", "process.pid", "process.exit_code"};
+      "auditd.data.nlnk_pid", "auditd.data.vm_pid", "auditd.data.audit_pid", "auditd.data.exit", "process.pid",
+      "process.exit_code"};
   Flat out;
   for (const auto& [beat_path, beat_value] : beat) {
-    std::string path = beat_path, value = beat_value;
+    std::string path = beat_path;
     for (char& c : path)
       if (c == '-') c = '_';
     for (const auto& [from, to] : kRenames) {
@@ -492,12 +494,26 @@ Flat apply_pipeline(const Flat& beat) {
         break;
       }
     }
-    if (kNumeric.count(path) && value.size() > 2 && value.front() == '"' &&
-        value.find_first_not_of("0123456789", 1) == value.size() - 1) {
-      value = value.substr(1, value.size() - 2);
+    out[path] = beat_value;
+  }
+  bool failed = false;
+  for (const std::string& field : kConvert) {
+    auto it = out.find(field);
+    if (it == out.end() || it->second.front() != '"') continue;  // absent, or already a number
+    std::string text = it->second.substr(1, it->second.size() - 2);
+    size_t digits = text.rfind('-', 0) == 0 ? 1 : 0;
+    if (text.size() > digits && text.find_first_not_of("0123456789", digits) == std::string::npos) {
+      it->second = text;
+      continue;
     }
-    if (value == "\"\"" || value == "[]") continue;
-    out[path] = value;
+    failed = true;  // on_failure: error.message, and the remaining processors do not run
+    out["error.message"] = json_quote("unable to convert [" + text + "] to long");
+    break;
+  }
+  if (!failed) {
+    for (auto it = out.begin(); it != out.end();) {
+      it = (it->second == "\"\"" || it->second == "[]") ? out.erase(it) : std::next(it);
+    }
   }
   // tags gain the integration's tag after the rule keys.
   std::string tags = out.count("tags") ? out["tags"] : "[]";

@@ -358,9 +358,13 @@ TEST(EcsNormalizer, AuditdManagerPipelineShape) {
   EXPECT_EQ(login.str("event.ingested"), "2023-11-14T22:13:21Z");
 
   Doc failed(docs[1]);
-  EXPECT_FALSE(failed.has("event.action"));  // unknown syscall: "" removed as an empty value
   EXPECT_EQ(failed.str("event.outcome"), "failure");
-  EXPECT_EQ(failed.str("auditd.data.exit"), "ENOENT");  // keyword in the integration's mapping
+  // exit is the errno name: the pipeline's conversion of exit fails (§12.4), which stops it, so
+  // empty values such as the unknown syscall's action stay.
+  EXPECT_EQ(failed.str("auditd.data.exit"), "ENOENT");
+  EXPECT_EQ(failed.str("error.message"), "unable to convert [ENOENT] to long");
+  EXPECT_EQ(failed.str("event.action"), "");
+  EXPECT_EQ(failed.str("event.kind"), "event");
   EXPECT_EQ(failed.str("auditd.data.syscall"), "9999");
   const Value* pid = failed.get("process.pid");
   ASSERT_TRUE(pid && pid->is_int());
@@ -607,7 +611,7 @@ TEST(EcsNormalizer, AuditdManagerConversionFailureStopsThePipeline) {
   auto docs = normalize_text(text, test_options(Profile::kAuditdManager));
   ASSERT_EQ(docs.size(), 1u);
   Doc d(docs[0]);
-  EXPECT_EQ(d.str("event.kind"), "pipeline_error");
+  EXPECT_EQ(d.str("event.kind"), "event");
   EXPECT_EQ(d.str("error.message"), "unable to convert [x] to long");
   const Value* removed = d.get("auditd.data.removed");
   ASSERT_TRUE(removed && removed->is_int());
@@ -627,6 +631,9 @@ TEST(EcsNormalizer, AuditdManagerConversionFailureStopsThePipeline) {
   EXPECT_EQ(nargs->as_int(), 5);
   EXPECT_FALSE(ok.has("event.action"));
   EXPECT_FALSE(ok.has("error"));
+  const Value* exit = ok.get("auditd.data.exit");
+  ASSERT_TRUE(exit && exit->is_int());
+  EXPECT_EQ(exit->as_int(), 0);
 }
 
 }  // namespace
