@@ -213,6 +213,7 @@ JsonEventReader::Outcome JsonEventReader::parse(std::string_view line, EventBuil
       break;
     }
   }
+  if (!doc.is_alive()) return report(location(doc));
   doc.rewind();
   if (auto err = doc.get_object().get(top)) {
     m.error = simdjson::error_message(err);
@@ -228,10 +229,18 @@ JsonEventReader::Outcome JsonEventReader::parse(std::string_view line, EventBuil
     for (auto field : top) {
       ++fields;
       od::value v;
-      od::json_type t;
-      if (field.value().get(v) || v.type().get(t) || t != od::json_type::object) action_ok = false;
+      od::json_type t{};
+      simdjson::error_code err = field.value().get(v);
+      if (!err) err = v.type().get(t);
+      // A malformed value abandons the iterator (rewind would then use a null parser): report it.
+      if (err) {
+        m.error = simdjson::error_message(err);
+        return report(location(doc));
+      }
+      if (t != od::json_type::object) action_ok = false;
     }
     if (action_ok && fields == 1) return Outcome::kIgnored;
+    if (!doc.is_alive()) return report(location(doc));
     doc.rewind();
     if (doc.get_object().get(top)) return report(nullptr);
   }
