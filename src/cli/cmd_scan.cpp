@@ -96,9 +96,14 @@ int run_scan(ScanArgs& args) {
   eo.space = args.space;
   if (!args.state_file.empty()) eo.alert_id_retention_ms = args.state_retention_days * 86400000;
   std::vector<engine::EngineRule> prepared = engine::DetectionEngine::prepare(std::move(set.rules));
+  // Only rules that search the indices raw audit events go to decide what raw lines may be skipped: the
+  // others never see those events (ECS JSON lines are never skipped).
+  const std::string audit_index = options.normalizer.profile == ecs::Profile::kAuditbeat
+                                      ? "auditbeat-0.0.0"
+                                      : "logs-auditd_manager.auditd-" + options.normalizer.data_stream_namespace;
   std::vector<const rules::Rule*> runnable;
   for (const auto& er : prepared)
-    if (er.matcher) runnable.push_back(&er.rule);
+    if (er.matcher && engine::index_matches(audit_index, er.rule.index)) runnable.push_back(&er.rule);
   engine::RawPrefilter prefilter;
   if (!args.no_prefilter) prefilter = engine::RawPrefilter::for_rules(runnable, options.normalizer.resolve_paths);
   engine::DetectionEngine detection(std::move(prepared), *sink, eo);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -339,12 +340,22 @@ std::string DetectionEngine::summary(uint64_t events_read) const {
                               reports.size(), runnable, alerts_);
   if (events_without_timestamp_)
     s += fmt::format("  warning: {} events have no usable @timestamp\n", events_without_timestamp_);
+  // Rules with something to say are listed one by one; quiet ones and rules that cannot run are counted,
+  // the latter grouped by reason so a large rule folder gives a readable summary.
+  std::map<std::string, std::vector<std::string>> not_runnable;
+  size_t quiet = 0;
   for (const auto& r : reports) {
     if (!r.runnable) {
-      s += fmt::format("  rule \"{}\" ({}): not runnable: {}\n", r.name, r.rule_id, r.not_runnable_reason);
+      not_runnable[r.not_runnable_reason].push_back(r.name);
       continue;
     }
     const WindowStats& st = r.stats;
+    const bool warned = st.capped_executions || st.late_missed || st.gap_executions || r.without_timestamp ||
+                        st.windows_truncated;
+    if (!st.matches && !warned && reports.size() > 1) {
+      ++quiet;
+      continue;
+    }
     s += fmt::format("  rule \"{}\" ({}): executions {}, matches {}, alerts {}, suppressed {} (already alerted)\n",
                      r.name, r.rule_id, st.executions, st.matches, st.alerts, st.duplicates);
     if (st.capped_executions)
@@ -363,6 +374,16 @@ std::string DetectionEngine::summary(uint64_t events_read) const {
     if (st.windows_truncated)
       s += fmt::format("    warning: {} match(es) fell into more than {} windows; the rest were ignored\n",
                        st.windows_truncated, RuleWindows::kMaxWindowsPerMatch);
+  }
+  if (quiet) s += fmt::format("  {} other runnable rule(s): no matches\n", quiet);
+  for (const auto& [reason, names] : not_runnable) {
+    if (names.size() == 1) {
+      s += fmt::format("  rule \"{}\": not runnable: {}\n", names[0], reason);
+    } else {
+      s += fmt::format("  {} rules not runnable: {}: ", names.size(), reason);
+      for (size_t i = 0; i < names.size(); ++i) s += fmt::format("{}\"{}\"", i ? ", " : "", names[i]);
+      s += "\n";
+    }
   }
   return s;
 }
