@@ -30,6 +30,7 @@ struct QueryArgs {
   std::string timestamp_field = "@timestamp";
   std::string tiebreaker_field;
   int64_t max_samples_per_key = 1;
+  size_t order_buffer = 8192;
   std::vector<std::string> mappings;
   InputFlags input;
   bool quiet = false;
@@ -201,9 +202,10 @@ int run_query(QueryArgs& args) {
   if (!args.tiebreaker_field.empty()) run_options.tiebreaker_field = args.tiebreaker_field;
   run_options.size = args.size;
   run_options.max_samples_per_key = args.max_samples_per_key;
-  // Matches of an unlimited event query leave memory early once this many wait to be ordered
-  // (input is normally time-ordered, so the early ones are final).
-  run_options.max_buffered_events = 1 << 16;
+  // Matching events wait here to be put in timestamp order; past this many, the earliest half is
+  // processed (and, without limits, printed) early. Audit input is nearly time-ordered, so this
+  // keeps memory flat without changing results; a larger buffer tolerates more disorder.
+  run_options.max_buffered_events = args.order_buffer;
   eql::QueryRunner runner(compiled.query, run_options);
 
   Output output;
@@ -273,6 +275,9 @@ Registration register_query(CLI::App& app) {
   cmd->add_option("--timestamp-field", args->timestamp_field, "Timestamp field (default @timestamp)");
   cmd->add_option("--tiebreaker-field", args->tiebreaker_field, "Tiebreaker field for equal timestamps (default none)");
   cmd->add_option("--max-samples-per-key", args->max_samples_per_key, "Samples per join-key value (default 1)");
+  cmd->add_option("--order-buffer", args->order_buffer,
+                  "Matching events held for timestamp ordering before the earliest are processed (default 8192)")
+      ->check(CLI::Range(size_t{2}, size_t{1} << 26));
   cmd->add_option("--mapping", args->mappings,
                   "Elasticsearch mapping file giving field types (repeatable, merged); default: built-in ECS+auditd schema");
   args->input.add_to(*cmd);

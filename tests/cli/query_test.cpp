@@ -218,3 +218,18 @@ TEST_F(Query, RawAuditLogNormalizedOnTheFly) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "4242\n");
 }
+
+TEST_F(Query, SmallOrderBufferSameResultsOnOrderedInput) {
+  std::string data;
+  for (int i = 0; i < 50; ++i)
+    data += "{\"@timestamp\": " + std::to_string(i) + ", \"event\": {\"id\": \"" + std::to_string(i) +
+            "\", \"category\": \"" + (i % 2 ? "file" : "process") + "\"}, \"host\": {\"id\": \"h\"}}\n";
+  std::string f = write("ordered.ndjson", data);
+  for (const char* q : {"any where true", "sequence by host.id [process where true] [file where true]"}) {
+    Proc big = audetect({"query", "-q", "--format", "ids", q, f});
+    Proc small = audetect({"query", "-q", "--format", "ids", "--order-buffer", "2", q, f});
+    EXPECT_EQ(big.exit_code, 0);
+    EXPECT_EQ(small.out, big.out) << q;
+    EXPECT_EQ(lines(big.out), std::string(q).starts_with("any") ? 50u : 25u);
+  }
+}
