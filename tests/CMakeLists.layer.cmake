@@ -1,5 +1,6 @@
 # Included by tests/<layer>/CMakeLists.txt: every <name>_test.cpp in that folder becomes one gtest
-# executable linked with the layer library. Label "conformance" is added to *conformance* tests.
+# executable linked with the layer library, labelled with the layer ("<layer>-conformance" for
+# *conformance* tests, so `ctest -L conformance` selects them all).
 function(audetect_layer_tests layer)
   file(GLOB tests CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*_test.cpp)
   foreach(src ${tests})

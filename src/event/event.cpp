@@ -1,5 +1,6 @@
 #include "event/event.h"
 
+#include <atomic>
 #include <cstring>
 #include <deque>
 #include <mutex>
@@ -14,10 +15,18 @@ namespace audetect {
 
 namespace {
 
+// Names live in fixed-size chunks that never move; a chunk pointer is published (release) before
+// any id inside it is handed out, so name() reads without a lock. Only interning locks.
+constexpr size_t kChunkBits = 12;
+constexpr size_t kChunkSize = size_t{1} << kChunkBits;
+constexpr size_t kChunks = KeyTable::kMaxKeys / kChunkSize;
+
 struct KeyTableState {
   std::shared_mutex mu;
-  std::deque<std::string> names;  // deque: element addresses never move
+  std::deque<std::string> storage;  // deque: element addresses never move
   std::unordered_map<std::string_view, KeyId> ids;
+  std::atomic<const std::string_view*> chunks[kChunks] = {};
+  std::atomic<size_t> size{0};
 };
 
 KeyTableState& key_table() {
@@ -44,24 +53,28 @@ KeyId KeyTable::intern(std::string_view name) {
   std::unique_lock lock(t.mu);
   auto it = t.ids.find(name);
   if (it != t.ids.end()) return it->second;
-  if (t.names.size() >= kMaxKeys) return kNoKey;
-  const std::string& stored = t.names.emplace_back(name);
-  auto id = static_cast<KeyId>(t.names.size() - 1);
-  t.ids.emplace(stored, id);
-  return id;
+  size_t id = t.size.load(std::memory_order_relaxed);
+  if (id >= kMaxKeys) return kNoKey;
+  auto& chunk = t.chunks[id >> kChunkBits];
+  auto* slots = const_cast<std::string_view*>(chunk.load(std::memory_order_relaxed));
+  if (!slots) {
+    slots = new std::string_view[kChunkSize];  // lives as long as the process, like the table
+    chunk.store(slots, std::memory_order_release);
+  }
+  const std::string& stored = t.storage.emplace_back(name);
+  slots[id & (kChunkSize - 1)] = stored;
+  t.ids.emplace(stored, static_cast<KeyId>(id));
+  t.size.store(id + 1, std::memory_order_release);
+  return static_cast<KeyId>(id);
 }
 
 std::string_view KeyTable::name(KeyId id) {
   auto& t = key_table();
-  std::shared_lock lock(t.mu);
-  return id < t.names.size() ? std::string_view(t.names[id]) : std::string_view();
+  if (id >= t.size.load(std::memory_order_acquire)) return {};
+  return t.chunks[id >> kChunkBits].load(std::memory_order_acquire)[id & (kChunkSize - 1)];
 }
 
-size_t KeyTable::size() {
-  auto& t = key_table();
-  std::shared_lock lock(t.mu);
-  return t.names.size();
-}
+size_t KeyTable::size() { return key_table().size.load(std::memory_order_acquire); }
 
 // ---------------------------------------------------------------------------------------------
 // Value
