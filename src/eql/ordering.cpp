@@ -20,7 +20,7 @@ bool digit(char c) { return c >= '0' && c <= '9'; }
 
 // Reads exactly n digits at text[pos].
 bool fixed_digits(std::string_view text, size_t& pos, size_t n, int64_t& out) {
-  if (pos + n > text.size()) return false;
+  if (n > 18 || pos + n > text.size()) return false;  // 18 digits always fit in int64
   int64_t v = 0;
   for (size_t i = 0; i < n; ++i) {
     char c = text[pos + i];

@@ -43,7 +43,8 @@ SequenceMatcher::SequenceMatcher(const CompiledQuery& query, const RunnerOptions
     : query_(query), options_(options), stats_(stats), maxspan_(query.maxspan_nanos()) {
   auto stages = query.stages();
   for (size_t s = 0; s < stages.size(); ++s) {
-    uint32_t runs = std::max<uint32_t>(1, stages[s].runs);
+    // ES allows runs=1..100 (the compiler rejects others); the clamp keeps a bad value harmless.
+    uint32_t runs = std::clamp<uint32_t>(stages[s].runs, 1, 100);
     for (uint32_t r = 0; r < runs; ++r) {
       stage_of_.push_back(s);
       missing_.push_back(stages[s].missing);

@@ -257,3 +257,13 @@ TEST(Ordering, EventSequenceBreaksTiesBeforeArrival) {
   EXPECT_TRUE(earlier_serial < later_serial);  // audit serial order, not arrival
   EXPECT_TRUE(later_serial < no_serial);
 }
+
+TEST(Dates, HostileFormatsAndValuesAreRejectedNotOverflowed) {
+  EXPECT_FALSE(parse_date_with_format("1234567890123456789012345", "SSSSSSSSSSSSSSSSSSSSSSSSS"));
+  EXPECT_FALSE(parse_date_with_format("99999999999999999999999999", "yyyyyyyyyyyyyyyyyyyyyyyyyyMM"));
+  EXPECT_FALSE(parse_date_with_format("2022", "'unterminated"));
+  EXPECT_FALSE(parse_iso8601_nanos("999999999-01-01"));
+  EXPECT_FALSE(parse_iso8601_nanos("2022-01-01T00:00:00+99:00"));
+  EXPECT_FALSE(date_value_nanos(Value::number(1e300)));
+  EXPECT_FALSE(date_value_nanos(Value::integer(INT64_MAX)));
+}
