@@ -215,6 +215,11 @@ int run_watch(WatchArgs& a) {
   io::PipelineOptions pipeline_options;
   if (int rc = a.input.apply(pipeline_options); rc != kExitOk) return rc;
   pipeline_options.progress = false;
+  // Live, an event that never completes (no EOE: e.g. the CONFIG_CHANGE of the daemon's own rule
+  // request, whose syscall the kernel does not audit) holds every later event back until it expires,
+  // and the pipeline expires groups by record time. The kernel stamps all records of one event with
+  // one time, so a short timeout splits nothing and keeps alert latency low.
+  if (a.cmd->count("--reassembly-timeout") == 0) pipeline_options.assembler.timeout_ms = 100;
   io::SocketType socket_type;
   io::Backpressure backpressure;
   engine::AlertFormat format;
