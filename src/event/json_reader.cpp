@@ -1,6 +1,7 @@
 #include <simdjson.h>
 
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <string>
 
@@ -40,6 +41,29 @@ EventBuilder::Node parent_for_dotted(EventBuilder& b, EventBuilder::Node node, s
   return node;
 }
 
+// RFC 8259 number grammar. strtod alone also takes "1.", "-inf", "0x1p3" and "-nan".
+bool is_json_number(std::string_view t) {
+  size_t i = 0;
+  auto digits = [&] {
+    size_t start = i;
+    while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
+    return i > start;
+  };
+  if (i < t.size() && t[i] == '-') ++i;
+  if (i < t.size() && t[i] == '0') ++i;
+  else if (!digits()) return false;
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    if (!digits()) return false;
+  }
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == t.size();
+}
+
 }  // namespace
 
 bool JsonEventReader::Impl::build_object(od::object object, EventBuilder& b, EventBuilder::Node node) {
@@ -54,7 +78,10 @@ bool JsonEventReader::Impl::build_object(od::object object, EventBuilder& b, Eve
     // names it interns, and parent_for_dotted interns before the value is read.
     std::string_view rest = key;
     EventBuilder::Node parent = parent_for_dotted(b, node, rest);
-    if (!build_value(field.value(), b, parent, rest, false)) return false;
+    // Errors are taken with get(): converting a simdjson_result that holds one throws.
+    od::value value;
+    if (auto err = field.value().get(value)) return fail(err);
+    if (!build_value(value, b, parent, rest, false)) return false;
   }
   --depth;
   return true;
@@ -118,12 +145,14 @@ bool JsonEventReader::Impl::build_value(od::value value, EventBuilder& b, EventB
           return true;
         }
       }
-      // Integers beyond 64 bits: kept as doubles, like Elasticsearch's dynamic mapping.
+      // Integers beyond 64 bits: kept as doubles, like Elasticsearch's dynamic mapping. Anything
+      // that is not a JSON number, or does not fit a finite double (Elasticsearch refuses those), is an error.
       std::string_view raw = value.raw_json_token();
       std::string text(raw.substr(0, raw.find_first_of(" \t\r\n,]}")));
+      if (!is_json_number(text)) return fail(simdjson::NUMBER_ERROR);
       char* end = nullptr;
       double d = std::strtod(text.c_str(), &end);
-      if (text.empty() || end != text.c_str() + text.size()) return fail(simdjson::NUMBER_ERROR);
+      if (end != text.c_str() + text.size() || !std::isfinite(d)) return fail(simdjson::NUMBER_ERROR);
       put_double(d);
       return true;
     }
@@ -135,7 +164,10 @@ bool JsonEventReader::Impl::build_value(od::value value, EventBuilder& b, EventB
       return true;
     }
     case od::json_type::null: {
-      if (!value.is_null()) return fail(simdjson::INCORRECT_TYPE);
+      // A truncated atom ("nu") is an error result, not false.
+      bool is_null = false;
+      if (auto err = value.is_null().get(is_null)) return fail(err);
+      if (!is_null) return fail(simdjson::N_ATOM_ERROR);
       if (in_array) b.push_null(parent);
       else b.append_null(parent, key);
       return true;
