@@ -60,19 +60,32 @@ const FieldPath& path_of(int which) {
 std::string sha256_hex(std::string_view data) { return to_hex(sha256(data)); }
 
 void source_index(const Event& event, std::string_view fallback, std::string& out) {
+  // Called for every event: one walk of the root, then the small data_stream / agent objects.
+  static const KeyId kDataStream = KeyTable::intern("data_stream"), kType = KeyTable::intern("type"),
+                     kDataset = KeyTable::intern("dataset"), kNamespace = KeyTable::intern("namespace"),
+                     kAgent = KeyTable::intern("agent"), kVersion = KeyTable::intern("version");
   out.clear();
-  const Value* type = event.get(path_of(0));
-  const Value* dataset = event.get(path_of(1));
-  const Value* ns = event.get(path_of(2));
-  if (type && dataset && ns && type->is_string() && dataset->is_string() && ns->is_string()) {
-    out.append(type->as_string()).append("-").append(dataset->as_string()).append("-").append(ns->as_string());
+  if (!event.valid()) {
+    out.assign(fallback);
     return;
   }
-  const Value* agent = event.get(path_of(3));
-  const Value* version = event.get(path_of(4));
-  if (agent && agent->is_string() && agent->as_string() == "auditbeat" && version && version->is_string()) {
-    out.append("auditbeat-").append(version->as_string());
-    return;
+  const Value& root = event.root();
+  if (const Value* ds = root.member(kDataStream)) {
+    const Value* type = ds->member(kType);
+    const Value* dataset = ds->member(kDataset);
+    const Value* ns = ds->member(kNamespace);
+    if (type && dataset && ns && type->is_string() && dataset->is_string() && ns->is_string()) {
+      out.append(type->as_string()).append("-").append(dataset->as_string()).append("-").append(ns->as_string());
+      return;
+    }
+  }
+  if (const Value* agent = root.member(kAgent)) {
+    const Value* type = agent->member(kType);
+    const Value* version = agent->member(kVersion);
+    if (type && type->is_string() && type->as_string() == "auditbeat" && version && version->is_string()) {
+      out.append("auditbeat-").append(version->as_string());
+      return;
+    }
   }
   out.assign(fallback);
 }

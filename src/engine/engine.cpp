@@ -159,9 +159,38 @@ void DetectionEngine::tick(int64_t now_ms) {
   if (options_.clock == EngineOptions::Clock::kWallClock) advance_clock(now_ms);
 }
 
+// @timestamp of consecutive events mostly shares the whole second: the date and time up to the seconds are
+// parsed once and reused, only the fraction and zone are looked at per event.
+std::optional<int64_t> DetectionEngine::event_timestamp(const Event& event) {
+  static const KeyId kTimestamp = KeyTable::intern("@timestamp");
+  const Value* v = event.valid() ? event.root().member(kTimestamp) : nullptr;
+  if (!v) return std::nullopt;
+  if (!v->is_string()) return date_value_ms(*v);
+  std::string_view s = v->as_string();
+  if (s.size() >= 20 && s.size() <= 40 && s[19] == '.' && s.back() == 'Z' && last_second_text_ == s.substr(0, 19)) {
+    int64_t frac = 0;
+    size_t i = 20, n = 0;
+    for (; i + 1 < s.size(); ++i, ++n) {
+      if (s[i] < '0' || s[i] > '9') return parse_iso8601_ms(s);
+      if (n < 3) frac = frac * 10 + (s[i] - '0');
+    }
+    if (n == 0) return std::nullopt;
+    for (; n < 3; ++n) frac *= 10;
+    return last_second_ms_ + frac;
+  }
+  std::optional<int64_t> ms = parse_iso8601_ms(s);
+  if (ms && s.size() >= 20 && s[19] == '.' && s.back() == 'Z') {
+    last_second_text_.assign(s.substr(0, 19));
+    std::string whole(s.substr(0, 19));
+    whole.push_back('Z');
+    last_second_ms_ = parse_iso8601_ms(whole).value_or(0);
+  }
+  return ms;
+}
+
 void DetectionEngine::process(const Event& event) {
   ++events_;
-  const std::optional<int64_t> ts = event_time_ms(event, timestamp_path());
+  const std::optional<int64_t> ts = event_timestamp(event);
   if (!ts) ++events_without_timestamp_;
   if (options_.clock == EngineOptions::Clock::kEventTime) {
     if (ts) advance_clock(*ts);

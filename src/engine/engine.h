@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -103,6 +104,7 @@ class DetectionEngine {
  private:
   struct RuleState;
   void advance_clock(int64_t now_ms);
+  std::optional<int64_t> event_timestamp(const Event& event);
   void emit(RuleState& rule, const Candidate& c, int64_t detection_ms);
   void offer_event(RuleState& rule, const Event& event, int64_t timestamp_ms);
   void offer_sequence(RuleState& rule, SequenceMatch&& match);
@@ -115,6 +117,8 @@ class DetectionEngine {
   int64_t next_due_ = INT64_MIN;  // earliest next execution over all rules (skip the loop until then)
   uint64_t events_ = 0, events_without_timestamp_ = 0, alerts_ = 0, seq_ = 0;
   std::string index_;  // scratch: the current event's index
+  std::string last_second_text_;  // "YYYY-MM-DDTHH:MM:SS" of the last parsed @timestamp
+  int64_t last_second_ms_ = 0;
   std::vector<std::string> docs_;
   std::vector<AlertView> views_;
   std::string doc_;
