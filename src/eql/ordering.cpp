@@ -352,6 +352,104 @@ std::string format_iso8601_millis(int64_t nanos) {
   return std::string(buf, static_cast<size_t>(len > 0 ? len : 0));
 }
 
+namespace {
+
+struct Civil {
+  int64_t year;
+  unsigned month, day;
+  int64_t hour, minute, second, milli;
+};
+
+Civil civil_of(int64_t nanos) {
+  int64_t ms = nanos >= 0 ? nanos / kNanosPerMilli : -((-nanos + kNanosPerMilli - 1) / kNanosPerMilli);
+  int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+  int64_t milli = ms - secs * 1000;
+  int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+  int64_t sod = secs - days * 86400;
+  int64_t z = days + 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t y = static_cast<int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  y += m <= 2;
+  return {y, m, d, sod / 3600, sod / 60 % 60, sod % 60, milli};
+}
+
+void append_padded(std::string& out, int64_t v, size_t width) {
+  std::string digits = std::to_string(v < 0 ? -v : v);
+  if (v < 0) out += '-';
+  for (size_t i = digits.size(); i < width; ++i) out += '0';
+  out += digits;
+}
+
+}  // namespace
+
+std::string format_date(int64_t nanos, std::string_view f) {
+  if (f.empty() || f == "strict_date_optional_time" || f == "date_optional_time" || f == "strict_date_time" ||
+      f == "date_time" || f == "strict_date_optional_time_nanos" || f == "iso8601")
+    return format_iso8601_millis(nanos);
+  int64_t ms = nanos >= 0 ? nanos / kNanosPerMilli : -((-nanos + kNanosPerMilli - 1) / kNanosPerMilli);
+  if (f == "epoch_millis") return std::to_string(ms);
+  if (f == "epoch_second") return std::to_string(ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000));
+  if (f == "strict_date" || f == "date" || f == "strict_year_month_day" || f == "year_month_day") f = "yyyy-MM-dd";
+  if (f == "basic_date") f = "yyyyMMdd";
+  Civil c = civil_of(nanos);
+  std::string out;
+  size_t i = 0;
+  while (i < f.size()) {
+    char ch = f[i];
+    if (ch == '\'') {
+      size_t end = f.find('\'', i + 1);
+      if (end == std::string_view::npos) return format_iso8601_millis(nanos);
+      out += end == i + 1 ? std::string("'") : std::string(f.substr(i + 1, end - i - 1));
+      i = end + 1;
+      continue;
+    }
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z'))) {
+      out += ch;
+      ++i;
+      continue;
+    }
+    size_t run = 1;
+    while (i + run < f.size() && f[i + run] == ch) ++run;
+    i += run;
+    switch (ch) {
+      case 'y':
+      case 'u':
+        if (run == 2) append_padded(out, c.year % 100, 2);
+        else append_padded(out, c.year, run);
+        break;
+      case 'M':
+        if (run > 2) return format_iso8601_millis(nanos);
+        append_padded(out, c.month, run);
+        break;
+      case 'd': append_padded(out, c.day, run); break;
+      case 'H':
+      case 'k': append_padded(out, c.hour, run); break;
+      case 'h': append_padded(out, c.hour % 12 == 0 ? 12 : c.hour % 12, run); break;
+      case 'm': append_padded(out, c.minute, run); break;
+      case 's': append_padded(out, c.second, run); break;
+      case 'S': {
+        std::string frac;
+        append_padded(frac, c.milli, 3);
+        frac.resize(std::min<size_t>(run, 9), '0');
+        out += frac;
+        break;
+      }
+      case 'a': out += c.hour < 12 ? "AM" : "PM"; break;
+      case 'X':
+      case 'Z':
+      case 'x': out += run >= 3 || ch == 'X' ? "Z" : "+0000"; break;
+      default: return format_iso8601_millis(nanos);
+    }
+  }
+  return out;
+}
+
 OrderReader::OrderReader(const FieldPath& timestamp, std::optional<FieldPath> tiebreaker,
                          std::vector<std::string> timestamp_formats)
     : timestamp_(timestamp), tiebreaker_(std::move(tiebreaker)), formats_(std::move(timestamp_formats)) {}

@@ -35,6 +35,10 @@ std::optional<int64_t> date_value_nanos(const Value& v, std::span<const std::str
 
 // Renders nanoseconds as ES renders a date: 2022-05-04T12:00:00.000Z (millisecond precision).
 std::string format_iso8601_millis(int64_t nanos);
+// Renders a date in one Elasticsearch format, as ES prints a field with that format (named formats
+// and java-time patterns of y M d H h m s S a and 'literals'); unknown pattern letters fall back to
+// ISO 8601.
+std::string format_date(int64_t nanos, std::string_view format);
 
 // Where an event sits in the total order.
 struct OrderKey {

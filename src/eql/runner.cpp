@@ -7,8 +7,12 @@
 
 namespace audetect::eql {
 
-std::string join_key_text(const KeyValue& key, bool iso_date) {
-  if (iso_date && key.kind() == KeyValue::Kind::kInt) return format_iso8601_millis(key.as_int() * 1'000'000);
+std::string join_key_text(const KeyValue& key, const std::string* date_format) {
+  if (date_format && key.kind() == KeyValue::Kind::kInt) {
+    int64_t ms = key.as_int();
+    if (ms > INT64_MAX / 1'000'000 || ms < INT64_MIN / 1'000'000) return key.to_string();
+    return format_date(ms * 1'000'000, *date_format);
+  }
   return key.to_string();
 }
 
@@ -23,10 +27,8 @@ QueryRunner::QueryRunner(std::shared_ptr<const CompiledQuery> query, RunnerOptio
     sample_ = std::make_unique<SampleMatcher>(*query_, options_, stats_);
   if (!query_->stages().empty()) {
     for (const KeyExtractor& k : query_->stages()[0].keys) {
-      // Only the ISO-family first formats are rendered as ISO; epoch_millis stays a number.
-      bool iso = k.is_date() && (k.date_formats().empty() || k.date_formats()[0].find("date") != std::string::npos ||
-                                 k.date_formats()[0].find("epoch") == std::string::npos);
-      date_keys_.push_back(iso);
+      if (!k.is_date()) date_keys_.emplace_back();
+      else date_keys_.emplace_back(k.date_formats().empty() ? std::string() : k.date_formats()[0]);
     }
   }
 }
@@ -164,8 +166,8 @@ void QueryRunner::render_keys(Hit& h) const {
   h.join_key_texts.clear();
   h.join_key_texts.reserve(h.join_keys.size());
   for (size_t i = 0; i < h.join_keys.size(); ++i) {
-    bool iso = sequence_ && i < date_keys_.size() && date_keys_[i];
-    h.join_key_texts.push_back(join_key_text(h.join_keys[i], iso));
+    const std::string* format = sequence_ && i < date_keys_.size() && date_keys_[i] ? &*date_keys_[i] : nullptr;
+    h.join_key_texts.push_back(join_key_text(h.join_keys[i], format));
   }
 }
 

@@ -75,8 +75,9 @@ struct RunnerStats {
 };
 
 // Renders a join-key value as the ES QA suite and the API print it ("null", decimal numbers,
-// booleans as true/false, strings verbatim; `iso_date`: epoch milliseconds as ISO 8601).
-std::string join_key_text(const KeyValue& key, bool iso_date = false);
+// booleans as true/false, strings verbatim). `date_format`, when given, renders an epoch-millisecond
+// key as a date in that Elasticsearch format ("" = ISO 8601).
+std::string join_key_text(const KeyValue& key, const std::string* date_format = nullptr);
 
 class QueryRunner {
  public:
@@ -114,7 +115,9 @@ class QueryRunner {
   std::vector<Candidate> buffer_;
   std::unique_ptr<SequenceMatcher> sequence_;
   std::unique_ptr<SampleMatcher> sample_;
-  std::vector<bool> date_keys_;  // per join key: a date field
+  // Per join key of a sequence: the date format it is rendered in (ES formats sequence keys with the
+  // field's first format), or nullopt for non-date keys.
+  std::vector<std::optional<std::string>> date_keys_;
   std::function<void(Hit&&)> sink_;
   size_t drain_at_ = 0;  // buffer size that triggers the next drain
 };

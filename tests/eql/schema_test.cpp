@@ -267,3 +267,18 @@ TEST(Dates, HostileFormatsAndValuesAreRejectedNotOverflowed) {
   EXPECT_FALSE(date_value_nanos(Value::number(1e300)));
   EXPECT_FALSE(date_value_nanos(Value::integer(INT64_MAX)));
 }
+
+TEST(Dates, FormatInElasticsearchFormats) {
+  int64_t t = (1670803200000 + 3723004) * kMs;  // 2022-12-12T01:02:03.004Z
+  EXPECT_EQ(format_date(t, ""), "2022-12-12T01:02:03.004Z");
+  EXPECT_EQ(format_date(t, "strict_date_optional_time"), "2022-12-12T01:02:03.004Z");
+  EXPECT_EQ(format_date(t, "epoch_millis"), "1670806923004");
+  EXPECT_EQ(format_date(t, "epoch_second"), "1670806923");
+  EXPECT_EQ(format_date(t, "dd-MM-yyyy"), "12-12-2022");
+  EXPECT_EQ(format_date(t, "yyyy/MM/dd HH:mm:ss.SSS"), "2022/12/12 01:02:03.004");
+  EXPECT_EQ(format_date(t, "yyyy-MM-dd'T'HH"), "2022-12-12T01");
+  EXPECT_EQ(format_date(t, "strict_date"), "2022-12-12");
+  EXPECT_EQ(format_date(t, "MMMM"), "2022-12-12T01:02:03.004Z");  // month names: ISO fallback
+  // Round trip through the parser for the pattern formats.
+  EXPECT_EQ(parse_date_with_format(format_date(t, "yyyy/MM/dd HH:mm:ss.SSS"), "yyyy/MM/dd HH:mm:ss.SSS"), t);
+}

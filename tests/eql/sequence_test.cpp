@@ -290,3 +290,28 @@ TEST(Sequence, OverflowSinkReleasesCompletedSequencesInOrder) {
   ASSERT_EQ(firsts.size(), 20u);
   for (size_t i = 0; i < firsts.size(); ++i) EXPECT_EQ(firsts[i], static_cast<int64_t>(2 * i + 1));
 }
+
+TEST(Sequence, DateJoinKeysRenderedInTheFieldsFirstFormat) {
+  auto mapping = parse_mapping(R"({"properties": {"@timestamp": {"type": "date"},
+    "event": {"properties": {"category": {"type": "keyword"}}}, "id": {"type": "long"},
+    "day": {"type": "date", "format": "dd-MM-yyyy||epoch_millis"}, "when": {"type": "date"}}})");
+  ASSERT_TRUE(mapping);
+  for (auto [key, expected] : {std::pair<const char*, const char*>{"day", "12-12-2022"},
+                               std::pair<const char*, const char*>{"when", "2022-12-12T00:00:00.000Z"}}) {
+    std::string q = std::string("sequence by ") + key + " [a where true] [b where true]";
+    CompileResult c = compile(q, *mapping);
+    ASSERT_TRUE(c.ok()) << c.diagnostics.render(q);
+    QueryRunner runner(c.query, RunnerOptions{});
+    JsonEventReader reader;
+    EventBuilder builder;
+    for (const char* doc : {R"({"@timestamp": 1, "event": {"category": "a"}, "id": 1, "day": "12-12-2022", "when": "2022-12-12T00:00:00Z"})",
+                            R"({"@timestamp": 2, "event": {"category": "b"}, "id": 2, "day": "12-12-2022", "when": 1670803200000})"}) {
+      JsonError err;
+      ASSERT_EQ(reader.parse(doc, builder, &err), JsonEventReader::Outcome::kEvent);
+      runner.push(builder.finish());
+    }
+    auto hits = runner.finish();
+    ASSERT_EQ(hits.size(), 1u) << key;
+    EXPECT_EQ(hits[0].join_key_texts, std::vector<std::string>{expected}) << key;
+  }
+}
