@@ -84,7 +84,9 @@ bool over_ignore_above(std::string_view s, uint32_t limit) {
 bool IndexPred::test_value(const Value& v) const {
   char buf[40];
   switch (test) {
-    case Test::kExists: return true;
+    case Test::kExists:
+      // ES's exists query does not see keyword values longer than ignore_above (not indexed).
+      return !(v.is_string() && over_ignore_above(v.as_string(), field.ignore_above));
     case Test::kStrings: {
       if (field.family == TypeFamily::kUnknown && !v.is_string() && !v.is_number() && !v.is_bool()) return false;
       std::string_view s = scalar_text(v, buf, sizeof buf);
