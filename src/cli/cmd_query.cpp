@@ -112,7 +112,14 @@ void write_hit_json(std::string& out, const eql::Hit& hit, eql::QueryKind kind) 
   w.begin_object();
   w.key("join_keys");
   w.begin_array();
-  for (const auto& k : hit.join_keys) {
+  for (size_t i = 0; i < hit.join_keys.size(); ++i) {
+    const eql::KeyValue& k = hit.join_keys[i];
+    // Date keys come back formatted (as ES returns them); everything else keeps its JSON type.
+    if (i < hit.join_key_texts.size() && k.kind() == eql::KeyValue::Kind::kInt &&
+        hit.join_key_texts[i] != k.to_string()) {
+      w.string(hit.join_key_texts[i]);
+      continue;
+    }
     switch (k.kind()) {
       case eql::KeyValue::Kind::kNull: w.null(); break;
       case eql::KeyValue::Kind::kBool: w.boolean(k.as_bool()); break;
@@ -157,7 +164,7 @@ void write_table_row(std::string& out, size_t hit_no, const eql::HitEvent& e, co
   out += row;
   if (!hit.join_keys.empty()) {
     out += "  keys=";
-    for (size_t i = 0; i < hit.join_keys.size(); ++i) out += (i ? "," : "") + hit.join_keys[i].to_string();
+    for (size_t i = 0; i < hit.join_key_texts.size(); ++i) out += (i ? "," : "") + hit.join_key_texts[i];
   }
   out += '\n';
 }
