@@ -198,6 +198,16 @@ class CompiledQuery {
   // Field paths (after alias resolution) any part of the query reads, deduplicated.
   const std::vector<FieldPath>& fields_read() const { return fields_read_; }
 
+  // Facts every event matched by stage `stage` satisfies, for prefilters: for each entry the
+  // event has a value at `path` exactly (case-sensitively) equal to one of `values`. Derived from
+  // the index predicates under the top-level `and` (and from an `or` whose branches all require
+  // the same field). Empty when the stage implies no such fact.
+  struct RequiredValues {
+    FieldPath path;
+    std::vector<std::string> values;
+  };
+  std::vector<RequiredValues> required_values(size_t stage = 0) const;
+
  private:
   friend class Compiler;
   QueryKind kind_ = QueryKind::kEvent;

@@ -404,6 +404,60 @@ void order_by_cost(BoolNode& node) {
   }
 }
 
+// ------------------------------------------------------------------ required values
+
+namespace {
+
+using Required = std::vector<CompiledQuery::RequiredValues>;
+
+bool exact_values_of(const BoolNode& node, CompiledQuery::RequiredValues& out) {
+  if (node.kind != BoolNode::Kind::kIndex || node.index->test != IndexPred::Test::kStrings) return false;
+  const IndexPred& p = *node.index;
+  if (p.field.always_null || p.field.path.empty()) return false;
+  if (p.field.family != TypeFamily::kString && p.field.family != TypeFamily::kUnknown) return false;
+  const std::vector<std::string>* values = p.strings->exact_only_values();
+  if (!values || values->empty()) return false;
+  out.path = p.field.path;
+  out.values = *values;
+  return true;
+}
+
+void collect_required(const BoolNode& node, Required& out) {
+  CompiledQuery::RequiredValues r;
+  if (exact_values_of(node, r)) {
+    out.push_back(std::move(r));
+    return;
+  }
+  if (node.kind == BoolNode::Kind::kAnd) {
+    for (const auto& c : node.children) collect_required(c, out);
+    return;
+  }
+  if (node.kind == BoolNode::Kind::kOr) {
+    // Every branch must require a value of the same field: the union of their values is required.
+    CompiledQuery::RequiredValues merged;
+    for (size_t i = 0; i < node.children.size(); ++i) {
+      Required branch;
+      collect_required(node.children[i], branch);
+      const CompiledQuery::RequiredValues* same = nullptr;
+      for (const auto& b : branch)
+        if (i == 0 || b.path == merged.path) same = &b;
+      if (!same) return;
+      if (i == 0) merged.path = same->path;
+      merged.values.insert(merged.values.end(), same->values.begin(), same->values.end());
+    }
+    if (!node.children.empty()) out.push_back(std::move(merged));
+  }
+}
+
+}  // namespace
+
+std::vector<CompiledQuery::RequiredValues> CompiledQuery::required_values(size_t stage) const {
+  Required out;
+  if (stage >= stages_.size() || !stages_[stage].predicate.program()) return out;
+  collect_required(stages_[stage].predicate.program()->root, out);
+  return out;
+}
+
 // ------------------------------------------------------------------ Predicate
 
 Predicate::Predicate() = default;

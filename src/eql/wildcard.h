@@ -46,6 +46,10 @@ class StringMatcher {
   // Rough relative cost of one call, for ordering checks cheapest first.
   uint32_t cost() const;
   size_t exact_count() const { return exact_.size(); }
+  // The exact strings, when the matcher is nothing but case-sensitive exact strings.
+  const std::vector<std::string>* exact_only_values() const {
+    return exact_only_ && !insensitive_ ? &exact_list_ : nullptr;
+  }
 
  private:
   bool matches_folded(std::string_view s) const;  // s already folded when insensitive_

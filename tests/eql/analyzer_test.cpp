@@ -2,6 +2,9 @@
 // folding, one matcher per field/operator, cheapest checks first.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
+
 #include "eql/evaluator.h"
 #include "eql_test_util.h"
 
@@ -96,6 +99,28 @@ TEST(Analyzer, CategoryFieldFromSchemaAlias) {
   ASSERT_TRUE(q);
   EXPECT_TRUE(q->matches(testing::event_from_json(R"({"event_type":"process"})")));
   EXPECT_FALSE(q->matches(testing::event_from_json(R"({"event":{"category":"process"}})")));
+}
+
+TEST(Analyzer, RequiredValuesForPrefilters) {
+  auto q = testing::compile_ok(
+      R"(file where file.path == "/proc/modules" and (process.name == "a" or process.name in ("b", "c")) and)"
+      R"( not user.id == "0" and process.title : "*x*")");
+  ASSERT_TRUE(q);
+  auto req = q->required_values();
+  std::map<std::string, std::vector<std::string>> by_field;
+  for (auto& r : req) {
+    std::sort(r.values.begin(), r.values.end());
+    by_field[r.path.text()] = r.values;
+  }
+  EXPECT_EQ(by_field.size(), 3u);
+  EXPECT_EQ(by_field["file.path"], std::vector<std::string>{"/proc/modules"});
+  EXPECT_EQ(by_field["event.category"], std::vector<std::string>{"file"});
+  EXPECT_EQ(by_field["process.name"], (std::vector<std::string>{"a", "b", "c"}));
+  // An `or` over different fields, case-insensitive forms and negations imply nothing.
+  q = testing::compile_ok(R"(any where process.name == "a" or file.path == "b")");
+  EXPECT_TRUE(q->required_values().empty());
+  q = testing::compile_ok(R"(any where process.name : "a" and not file.path == "b")");
+  EXPECT_TRUE(q->required_values().empty());
 }
 
 }  // namespace
