@@ -213,6 +213,7 @@ void DetectionEngine::process(const Event& event) {
     if (!r.last_index_matched) continue;
     if (r.matcher->is_sequence()) {
       r.matcher->push(event);
+      if (r.matcher->has_sequences()) offer_sequences(r, r.matcher->take_sequences());
       continue;
     }
     if (!r.matcher->matches(event)) continue;
@@ -303,6 +304,19 @@ void DetectionEngine::offer_sequence(RuleState& r, SequenceMatch&& match) {
   r.windows->offer(hi, hi - lo, cp->order_ts, cp->seq, hi, nullptr, [&] { return cp; });
 }
 
+void DetectionEngine::offer_sequences(RuleState& r, std::vector<SequenceMatch> matches) {
+  // In order of their last event, so the rule's replayed schedule only moves forward.
+  std::vector<std::pair<int64_t, size_t>> order;
+  order.reserve(matches.size());
+  for (size_t i = 0; i < matches.size(); ++i) {
+    int64_t t = INT64_MIN;
+    for (const Event& e : matches[i].events) t = std::max(t, event_time_ms(e, timestamp_path()).value_or(INT64_MIN));
+    order.emplace_back(t, i);
+  }
+  std::stable_sort(order.begin(), order.end());
+  for (auto& [t, i] : order) offer_sequence(r, std::move(matches[i]));
+}
+
 void DetectionEngine::emit(RuleState& r, const Candidate& c, int64_t detection_ms) {
   const auto& p = *static_cast<const MatchPayload*>(c.payload.get());
   ExecutionInfo exec{detection_ms, execution_uuid(r.uuid, detection_ms)};
@@ -327,15 +341,7 @@ void DetectionEngine::finish() {
     if (!r.matcher) continue;
     if (r.matcher->is_sequence()) {
       r.matcher->finish();
-      std::vector<SequenceMatch> matches = r.matcher->take_sequences();
-      std::vector<std::pair<int64_t, size_t>> order;
-      for (size_t i = 0; i < matches.size(); ++i) {
-        int64_t t = INT64_MIN;
-        for (const Event& e : matches[i].events) t = std::max(t, event_time_ms(e, timestamp_path()).value_or(INT64_MIN));
-        order.emplace_back(t, i);
-      }
-      std::stable_sort(order.begin(), order.end());
-      for (auto& [t, i] : order) offer_sequence(r, std::move(matches[i]));
+      offer_sequences(r, r.matcher->take_sequences());
     }
     r.windows->finish(r.emit);
     if (clock_ms_ != INT64_MIN) r.windows->run_until(clock_ms_ + 1, r.emit);

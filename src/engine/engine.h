@@ -108,6 +108,7 @@ class DetectionEngine {
   void emit(RuleState& rule, const Candidate& c, int64_t detection_ms);
   void offer_event(RuleState& rule, const Event& event, int64_t timestamp_ms);
   void offer_sequence(RuleState& rule, SequenceMatch&& match);
+  void offer_sequences(RuleState& rule, std::vector<SequenceMatch> matches);
 
   std::vector<std::unique_ptr<RuleState>> rules_;
   AlertSink& sink_;

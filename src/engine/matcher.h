@@ -25,9 +25,10 @@ class RuleMatcher {
   virtual bool is_sequence() const { return false; }
   virtual bool matches(const Event& event) = 0;
   // Sequence queries: events are pushed in arrival order; completed sequences are collected with
-  // take_sequences() (at the latest at end of input, after finish()).
+  // take_sequences() as they become final (has_sequences()), the rest after finish().
   virtual void push(const Event&) {}
   virtual void finish() {}
+  virtual bool has_sequences() const { return false; }
   virtual std::vector<SequenceMatch> take_sequences() { return {}; }
 };
 
