@@ -130,6 +130,10 @@ std::vector<EngineRule> DetectionEngine::prepare(std::vector<rules::Rule> rules)
                                         : r.not_runnable_reason;
     } else if (!r.runnable && !r.not_runnable_reason.empty()) {
       er.not_runnable_reason = r.not_runnable_reason;
+    } else if (r.filter_count > 0) {
+      // Kibana ANDs the filters (Elasticsearch DSL) into every search; running without them would alert on
+      // events the rule excludes.
+      er.not_runnable_reason = fmt::format("{} Kibana filter(s) in `filters` are not supported yet", r.filter_count);
     } else {
       auto m = compile_eql_matcher(r);
       if (m.is_ok()) er.matcher = std::move(m.value());

@@ -277,3 +277,35 @@ sequence by process.pid with maxspan=1m
 
 }  // namespace
 }  // namespace audetect::engine
+
+namespace audetect::engine {
+namespace {
+
+TEST(Engine, RulesThatCannotRunAreListedWithTheReason) {
+  rules::Rule query_rule = seed_rule();
+  query_rule.type = rules::RuleType::kNewTerms;
+  query_rule.rule_id = "q";
+  rules::Rule filtered = seed_rule();
+  filtered.rule_id = "f";
+  filtered.filter_count = 1;
+  filtered.filters_json = R"([{"query":{"match_phrase":{"host.name":"x"}}}])";
+  std::vector<rules::Rule> list;
+  list.push_back(query_rule);
+  list.push_back(filtered);
+  CollectingSink sink;
+  DetectionEngine engine(DetectionEngine::prepare(std::move(list)), sink, fixed_options());
+  engine.process(parse(seed_event_json())->event);
+  engine.finish();
+  EXPECT_TRUE(sink.docs.empty());
+  auto report = engine.report();
+  ASSERT_EQ(report.size(), 2u);
+  EXPECT_FALSE(report[0].runnable);
+  EXPECT_NE(report[0].not_runnable_reason.find("new_terms"), std::string::npos) << report[0].not_runnable_reason;
+  EXPECT_FALSE(report[1].runnable);
+  EXPECT_NE(report[1].not_runnable_reason.find("filters"), std::string::npos);
+  std::string summary = engine.summary(1);
+  EXPECT_NE(summary.find("not runnable"), std::string::npos) << summary;
+}
+
+}  // namespace
+}  // namespace audetect::engine
