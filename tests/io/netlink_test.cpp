@@ -23,7 +23,8 @@ namespace {
 class KernelAuditFixture : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto lock = KernelAuditLock::acquire();
+    // Other tests (the live soak) may hold the lock for a minute.
+    auto lock = KernelAuditLock::acquire(KernelAuditLock::kDefaultPath, 600000);
     ASSERT_TRUE(lock) << lock.status().message();
     lock_.emplace(std::move(lock.value()));
     auto nl = AuditNetlink::open();
