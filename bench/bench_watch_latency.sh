@@ -74,7 +74,7 @@ run() {  # run <rules dir> <workload command...>; prints "events cpu_seconds wal
   local c1 t1; c1=$(cpu_ticks $pid); t1=$(date +%s.%N)
   kill -TERM $pid; wait $pid
   local events; events=$(grep -o 'summary: [0-9]* events read' "$DIR/watch.err" | grep -o '[0-9]*')
-  local lost; lost=$(grep -o 'lost=[0-9]*' "$DIR/watch.err" | tail -1 | cut -d= -f2)
+  local lost; lost=$(grep -o 'lost=[0-9]* (kernel' "$DIR/watch.err" | tail -1 | grep -o '[0-9]*')
   echo "$events $(echo "($c1 - $c0) / $(getconf CLK_TCK)" | bc -l) $(echo "$t1 - $t0" | bc -l) ${lost:-0}"
 }
 
