@@ -79,9 +79,10 @@ void QueryRunner::drain(size_t count) {
   std::sort(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(count), by_order);
   if (sequence_) {
     for (size_t i = 0; i < count; ++i) sequence_->process(buffer_[i]);
+    newest_processed_ = std::max(newest_processed_, buffer_[count - 1].order.timestamp_nanos);
     buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(count));
     if (sink_ && unlimited()) {
-      for (Hit& h : sequence_->take_final()) {
+      for (Hit& h : sequence_->take_final(newest_processed_)) {
         render_keys(h);
         sink_(std::move(h));
       }
@@ -162,6 +163,21 @@ std::vector<Hit> QueryRunner::apply_limits(std::vector<Hit> hits) const {
   return hits;
 }
 
+void QueryRunner::release_before(int64_t timestamp_nanos) {
+  if (!sink_ || !unlimited() || sample_) return;
+  size_t count = 0;
+  for (const Candidate& c : buffer_) count += c.order.timestamp_nanos < timestamp_nanos;
+  if (count > 0) drain(count);
+  if (sequence_) {
+    // The watermark also closes trailing missing-event windows that no event has passed yet.
+    newest_processed_ = std::max(newest_processed_, timestamp_nanos - 1);
+    for (Hit& h : sequence_->take_final(newest_processed_)) {
+      render_keys(h);
+      sink_(std::move(h));
+    }
+  }
+}
+
 void QueryRunner::render_keys(Hit& h) const {
   h.join_key_texts.clear();
   h.join_key_texts.reserve(h.join_keys.size());
@@ -183,6 +199,7 @@ std::vector<Hit> QueryRunner::finish() {
   }
   arrival_ = 0;
   drain_at_ = 0;
+  newest_processed_ = INT64_MIN;
   hits = apply_limits(std::move(hits));
   for (Hit& h : hits) render_keys(h);
   return hits;

@@ -10,6 +10,7 @@
 // itself, so input may arrive out of order. Memory is bounded by caps, each with a counter.
 #pragma once
 
+#include <climits>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -92,6 +93,12 @@ class QueryRunner {
   // finish() then returns only the rest. Without a sink they are kept (every match is a result).
   void set_overflow_sink(std::function<void(Hit&&)> sink) { sink_ = std::move(sink); }
 
+  // Live input: the caller promises no later event is older than `timestamp_nanos` (a watermark,
+  // e.g. newest timestamp minus the reassembly slack). Buffered candidates older than it are
+  // processed now and final hits go to the overflow sink, so matches come out without waiting for
+  // the buffer to fill. Only for unlimited queries (no size, no pipes); otherwise a no-op.
+  void release_before(int64_t timestamp_nanos);
+
   // Feeds one event (the runner clones what it keeps). Events must be pushed in arrival order.
   void push(const Event& event);
   // Ends the input: the ordered, limited results. The runner can then be reused (state cleared).
@@ -120,6 +127,7 @@ class QueryRunner {
   std::vector<std::optional<std::string>> date_keys_;
   std::function<void(Hit&&)> sink_;
   size_t drain_at_ = 0;  // buffer size that triggers the next drain
+  int64_t newest_processed_ = INT64_MIN;  // timestamp of the latest candidate handed to the matcher
 };
 
 }  // namespace audetect::eql

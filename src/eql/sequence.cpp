@@ -253,16 +253,37 @@ bool SequenceMatcher::missing_ok(const Completed& done) const {
   return exceeds(first, first_trailing);
 }
 
-std::vector<Hit> SequenceMatcher::take_final() {
+std::vector<Hit> SequenceMatcher::take_final(int64_t now_nanos) {
   std::vector<Hit> hits;
-  if (has_missing_) return hits;
-  for (auto& d : completed_) {
+  std::vector<Completed> ready;
+  if (has_missing_) {
+    if (maxspan_) expire(now_nanos);
+    ready = std::move(checked_);
+    checked_.clear();
+    // Result order is by last event; sequences still waiting on a trailing window hold back
+    // everything completed after them.
+    if (!completed_.empty()) {
+      const OrderKey& first_open = completed_.front().seq.events[static_cast<size_t>(last_positive_)].order;
+      auto cut = std::stable_partition(ready.begin(), ready.end(), [&](const Completed& d) {
+        return d.seq.events[static_cast<size_t>(last_positive_)].order < first_open;
+      });
+      for (auto it = cut; it != ready.end(); ++it) checked_.push_back(std::move(*it));
+      ready.erase(cut, ready.end());
+    }
+    std::stable_sort(ready.begin(), ready.end(), [&](const Completed& a, const Completed& b) {
+      return a.seq.events[static_cast<size_t>(last_positive_)].order <
+             b.seq.events[static_cast<size_t>(last_positive_)].order;
+    });
+  } else {
+    ready = std::move(completed_);
+    completed_.clear();
+  }
+  for (auto& d : ready) {
     Hit h;
     h.events = std::move(d.seq.events);
     h.join_keys = std::move(d.key);
     hits.push_back(std::move(h));
   }
-  completed_.clear();
   return hits;
 }
 

@@ -43,9 +43,10 @@ class SequenceMatcher {
   std::vector<Hit> finish();
 
   size_t open_keys() const { return keys_.size(); }
-  // Completed sequences that are final already (no missing-event stage to wait for), in result
-  // order; they are removed from the matcher.
-  std::vector<Hit> take_final();
+  // Completed sequences that are final already, in result order; they leave the matcher. With
+  // missing-event stages a sequence is final once the input has passed its first event + maxspan
+  // (`now_nanos`: timestamp of the latest processed input).
+  std::vector<Hit> take_final(int64_t now_nanos);
 
  private:
   struct Pending {

@@ -315,3 +315,35 @@ TEST(Sequence, DateJoinKeysRenderedInTheFieldsFirstFormat) {
     EXPECT_EQ(hits[0].join_key_texts, std::vector<std::string>{expected}) << key;
   }
 }
+
+TEST(Sequence, ReleaseBeforeWatermarkEmitsFinalSequences) {
+  for (const char* q : {"sequence by k [a where true] [b where true]",
+                        "sequence by k with maxspan=10ms [a where true] [b where true] ![x where true]"}) {
+    CompileResult c = compile(q, schema());
+    ASSERT_TRUE(c.ok());
+    QueryRunner runner(c.query, RunnerOptions{});
+    std::vector<std::vector<int64_t>> got;
+    FieldPath id("id");
+    runner.set_overflow_sink([&](Hit&& h) {
+      std::vector<int64_t> ids;
+      for (const auto& e : h.events) ids.push_back(e.missing ? -1 : e.event.get(id)->as_int());
+      got.push_back(ids);
+    });
+    JsonEventReader reader;
+    EventBuilder builder;
+    auto push = [&](const std::string& doc) {
+      JsonError err;
+      ASSERT_EQ(reader.parse(doc, builder, &err), JsonEventReader::Outcome::kEvent);
+      runner.push(builder.finish());
+    };
+    push(ev(1, "a", 0));
+    push(ev(2, "b", 5));
+    runner.release_before(3 * 1'000'000);  // only event 1 is old enough
+    EXPECT_TRUE(got.empty()) << q;
+    runner.release_before(100 * 1'000'000);  // both processed; trailing window (0 + 10ms) closed
+    EXPECT_EQ(got, (Ids{std::string(q).find("![") == std::string::npos ? std::vector<int64_t>{1, 2}
+                                                                        : std::vector<int64_t>{1, 2, -1}}))
+        << q;
+    EXPECT_TRUE(runner.finish().empty()) << q;
+  }
+}
