@@ -3,7 +3,6 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <limits>
 
 namespace audetect::eql {
@@ -328,30 +327,6 @@ std::optional<int64_t> date_value_nanos(const Value& v, std::span<const std::str
   return std::nullopt;
 }
 
-std::string format_iso8601_millis(int64_t nanos) {
-  int64_t ms = nanos >= 0 ? nanos / kNanosPerMilli : -((-nanos + kNanosPerMilli - 1) / kNanosPerMilli);
-  int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
-  int64_t milli = ms - secs * 1000;
-  int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
-  int64_t sod = secs - days * 86400;
-  // civil_from_days
-  int64_t z = days + 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t y = static_cast<int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  y += m <= 2;
-  char buf[48];
-  int len = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ", static_cast<long long>(y), m,
-                          d, static_cast<long long>(sod / 3600), static_cast<long long>(sod / 60 % 60),
-                          static_cast<long long>(sod % 60), static_cast<long long>(milli));
-  return std::string(buf, static_cast<size_t>(len > 0 ? len : 0));
-}
-
 namespace {
 
 struct Civil {
@@ -387,6 +362,27 @@ void append_padded(std::string& out, int64_t v, size_t width) {
 }
 
 }  // namespace
+
+std::string format_iso8601_millis(int64_t nanos) {
+  Civil c = civil_of(nanos);
+  std::string out;
+  out.reserve(24);
+  append_padded(out, c.year, 4);
+  out += '-';
+  append_padded(out, c.month, 2);
+  out += '-';
+  append_padded(out, c.day, 2);
+  out += 'T';
+  append_padded(out, c.hour, 2);
+  out += ':';
+  append_padded(out, c.minute, 2);
+  out += ':';
+  append_padded(out, c.second, 2);
+  out += '.';
+  append_padded(out, c.milli, 3);
+  out += 'Z';
+  return out;
+}
 
 std::string format_date(int64_t nanos, std::string_view f) {
   if (f.empty() || f == "strict_date_optional_time" || f == "date_optional_time" || f == "strict_date_time" ||
