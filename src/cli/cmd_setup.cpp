@@ -62,7 +62,7 @@ int run_setup(const SetupOptions& o) {
 
   // Changing the kernel's rule list is serialized with every other process that does so.
   std::optional<io::KernelAuditLock> lock;
-  if (o.apply) {
+  if (o.apply && !o.lock_path.empty()) {
     auto l = io::KernelAuditLock::acquire(o.lock_path);
     if (!l) {
       std::fprintf(stderr, "audetect setup: %s\n", l.status().message().c_str());
@@ -128,7 +128,7 @@ Registration register_setup(CLI::App& app) {
   auto* check = cmd->add_flag("--check", options->check, "Compare with the kernel's current audit rules");
   auto* apply = cmd->add_flag("--apply", options->apply, "Add the missing audit rules over netlink");
   check->excludes(apply);
-  cmd->add_option("--lock", options->lock_path, "Lock file serializing kernel audit changes")->capture_default_str();
+  cmd->add_option("--lock", options->lock_path, "Lock file serializing kernel audit changes ('' for none)")->capture_default_str();
   return {cmd, [options] { return run_setup(*options); }};
 }
 

@@ -1,0 +1,154 @@
+// `audetect setup` against the real kernel: print, --check (exit 1 while something is missing), --apply
+// (adds only what is missing, says what it did), idempotence, and a bad audit rule in a setup guide
+// reported with its rule file. Holds the kernel audit lock and restores the kernel's rules afterwards.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "io/audit_rule.h"
+#include "io/audit_status.h"
+#include "io/netlink.h"
+
+namespace audetect::io {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::optional<fs::path> find_audetect_binary() {
+  std::error_code ec;
+  fs::path dir = fs::read_symlink("/proc/self/exe", ec).parent_path();
+  for (int up = 0; up < 5 && !dir.empty(); ++up, dir = dir.parent_path()) {
+    fs::path candidate = dir / "audetect";
+    if (fs::is_regular_file(candidate, ec) && ::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return std::nullopt;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct CommandRun {
+  int rc = -1;
+  std::string out, err;
+};
+
+CommandRun run(const std::vector<std::string>& argv, const fs::path& dir) {
+  const fs::path out = dir / "out", err = dir / "err";
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(o, 1);
+    ::dup2(e, 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+}
+
+void write_rule(const fs::path& file, const std::string& rule_id, const std::string& setup_lines) {
+  std::ofstream r(file);
+  r << "[metadata]\ncreation_date = \"2026/11/27\"\nmaturity = \"production\"\nupdated_date = \"2026/11/27\"\n\n"
+       "[rule]\nauthor = [\"audetect tests\"]\ndescription = \"Setup test.\"\nfrom = \"now-9m\"\n"
+       "index = [\"logs-auditd_manager.auditd-*\"]\nlanguage = \"eql\"\nlicense = \"Elastic License v2\"\n"
+       "name = \"Setup test " << rule_id << "\"\nrisk_score = 21\nrule_id = \"" << rule_id << "\"\nseverity = \"low\"\n"
+       "setup = \"\"\"\n```\n" << setup_lines << "```\n\"\"\"\ntype = \"eql\"\n"
+       "query = '''\nfile where file.path == \"/nonexistent\"\n'''\n";
+}
+
+size_t count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST(LiveSetup, PrintCheckApplyAgainstTheKernel) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (kernel audit control)";
+  auto audetect = find_audetect_binary();
+  if (!audetect) GTEST_SKIP() << "the audetect binary is not built next to the tests (build target 'audetect')";
+  auto lock = KernelAuditLock::acquire(KernelAuditLock::kDefaultPath, 600000);
+  ASSERT_TRUE(lock) << lock.status().message();
+  auto control = AuditNetlink::open();
+  if (!control) GTEST_SKIP() << "no audit netlink here: " << control.status().message();
+  auto saved = snapshot_kernel_audit_state(**control);
+  if (!saved) GTEST_SKIP() << "kernel audit not accessible: " << saved.status().message();
+  if (saved->status.enabled == 2) GTEST_SKIP() << "kernel audit configuration is locked (enabled=2)";
+  struct Restore {
+    AuditNetlink& control;
+    const KernelAuditState& saved;
+    ~Restore() {
+      Status s = restore_kernel_audit_state(control, saved);
+      if (!s) ADD_FAILURE() << "restoring kernel audit state: " << s.message();
+    }
+  } restore{**control, *saved};
+
+  char tmpl[] = "/tmp/audetect-setup-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const fs::path dir = tmpl;
+  fs::create_directories(dir / "watched");
+  fs::create_directories(dir / "rules");
+  const std::string watch = "-w " + (dir / "watched").string() + "/ -p r -k audetect_setup_test";
+  const std::string syscall = "-a always,exit -F arch=b64 -S acct -k audetect_setup_test";
+  write_rule(dir / "rules/a.toml", "00000000-0000-4000-8000-00000000a001", watch + "\n" + syscall + "\n");
+  write_rule(dir / "rules/b.toml", "00000000-0000-4000-8000-00000000a002", watch + "\n");  // shared: once
+  const std::string bin = audetect->string(), rules = (dir / "rules").string();
+
+  CommandRun print = run({bin, "setup", "--rules", rules}, dir);
+  EXPECT_EQ(print.rc, 0) << print.err;
+  EXPECT_EQ(count(print.out, watch), 1u) << print.out;
+  EXPECT_EQ(count(print.out, syscall), 1u) << print.out;
+
+  CommandRun check = run({bin, "setup", "--rules", rules, "--check"}, dir);
+  EXPECT_EQ(check.rc, 1) << check.out << check.err;
+  EXPECT_EQ(count(check.out, "MISSING"), 2u) << check.out;
+
+  CommandRun apply = run({bin, "setup", "--rules", rules, "--apply", "--lock", ""}, dir);
+  EXPECT_EQ(apply.rc, 0) << apply.out << apply.err;
+  EXPECT_EQ(count(apply.out, "added: "), 2u) << apply.out;
+  EXPECT_NE(apply.out.find("2 audit rule(s) added, 0 already present"), std::string::npos) << apply.out;
+  auto listed = (*control)->list_rules();
+  ASSERT_TRUE(listed);
+  size_t ours = 0;
+  for (const auto& r : *listed) {
+    auto text = audit_rule_to_text(r);
+    if (text && text->find("audetect_setup_test") != std::string::npos) ++ours;
+  }
+  EXPECT_EQ(ours, 2u);
+
+  CommandRun recheck = run({bin, "setup", "--rules", rules, "--check"}, dir);
+  EXPECT_EQ(recheck.rc, 0) << recheck.out << recheck.err;
+  EXPECT_NE(recheck.out.find("2 of 2 audit rule(s) present, 0 missing"), std::string::npos) << recheck.out;
+
+  CommandRun again = run({bin, "setup", "--rules", rules, "--apply", "--lock", ""}, dir);
+  EXPECT_EQ(again.rc, 0);
+  EXPECT_NE(again.out.find("0 audit rule(s) added, 2 already present"), std::string::npos) << again.out;
+
+  // A setup guide with an audit rule the kernel cannot take: named with its rule file, exit 2.
+  write_rule(dir / "rules/c.toml", "00000000-0000-4000-8000-00000000a003",
+             "-a always,exit -F arch=b64 -S nosuchsyscall -k x\n");
+  CommandRun bad = run({bin, "setup", "--rules", rules}, dir);
+  EXPECT_EQ(bad.rc, 2) << bad.out << bad.err;
+  EXPECT_NE(bad.err.find("c.toml"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("unknown syscall 'nosuchsyscall'"), std::string::npos) << bad.err;
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace audetect::io
