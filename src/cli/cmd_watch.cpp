@@ -332,7 +332,9 @@ int run_watch(WatchArgs& a) {
 
   if (!a.no_drop_privileges && ::geteuid() == 0) {
     io::PrivilegeOptions po;
-    po.keep_audit_control = session && (a.install_audit_rules || session->socket_type() == io::SocketType::kUnicast);
+    // CAP_AUDIT_CONTROL stays for the kernel status reports (AUDIT_GET needs it) and for undoing our
+    // changes at exit; nothing else is kept.
+    po.keep_audit_control = session != nullptr;
     auto dropped = io::drop_privileges(po);
     log(dropped ? *dropped : "could not drop privileges: " + dropped.status().message());
   }
@@ -348,6 +350,7 @@ int run_watch(WatchArgs& a) {
   io::RecordQueue queue(a.queue_size, backpressure);
   std::atomic<bool> stop_reader{false};
   std::atomic<bool> reader_failed{false};
+  std::atomic<uint64_t> socket_overruns{0};  // the reader's counter, published for --metrics
   std::string reader_error;
   std::thread reader;
   if (session && a.file.empty() && !a.use_stdin) {
@@ -356,6 +359,7 @@ int run_watch(WatchArgs& a) {
       io::AuditNetlinkMessage msg;
       while (!stop_reader.load(std::memory_order_relaxed)) {
         auto got = session->reader().receive(msg, 200);
+        socket_overruns.store(session->reader().counters().overruns, std::memory_order_relaxed);
         if (!got) {
           reader_error = got.status().message();
           reader_failed = true;
@@ -490,10 +494,9 @@ int run_watch(WatchArgs& a) {
                    "%llu, socket overruns %llu) dropped=%llu (events %llu) queue=%zu/%zu high=%zu\n",
                    rate, static_cast<unsigned long long>(events),
                    static_cast<unsigned long long>(sink->written()),
-                   static_cast<unsigned long long>(kernel_lost + ps.lost +
-                                                   (session ? session->reader().counters().overruns : 0)),
+                   static_cast<unsigned long long>(kernel_lost + ps.lost + socket_overruns.load()),
                    static_cast<unsigned long long>(kernel_lost), static_cast<unsigned long long>(ps.lost),
-                   static_cast<unsigned long long>(session ? session->reader().counters().overruns : 0),
+                   static_cast<unsigned long long>(socket_overruns.load()),
                    static_cast<unsigned long long>(qc.dropped_records),
                    static_cast<unsigned long long>(qc.dropped_events), qc.depth, a.queue_size, qc.high_water);
       last_metrics = now;
