@@ -332,6 +332,8 @@ bool Script::eval(const Event& event, std::atomic<uint64_t>& runtime_errors) con
     const FieldRef& ref = fields[f];
     if (!ref.always_null) {
       event.for_each_value(ref.path, [&](const Value& v) {
+        // Scripts read doc values, which do not hold keyword values over ignore_above either.
+        if (v.is_string() && over_ignore_above(v.as_string(), ref.ignore_above)) return;
         if (auto sv = normalize_value(v, ref, ctx)) vs.push_back(*sv);
       });
     }
