@@ -15,6 +15,7 @@
 
 #include "io/audit_rule.h"
 #include "io/audit_status.h"
+#include "io/watch.h"
 
 namespace audetect::io {
 namespace {
@@ -191,6 +192,36 @@ TEST_F(KernelAuditFixture, MulticastReceivesRecords) {
   }
   EXPECT_TRUE(seen) << "no record with our key over multicast within 3 s";
   EXPECT_TRUE(control_->delete_rule(rule));
+}
+
+TEST(WatchUnit, SocketTypeFollowsAuditbeatsAutoRules) {
+  AuditStatus st;
+  std::string why;
+  EXPECT_EQ(choose_socket_type(SocketType::kAuto, false, st, true, &why), SocketType::kMulticast);
+  EXPECT_NE(why.find("no audit rules to manage"), std::string::npos);
+  EXPECT_EQ(choose_socket_type(SocketType::kAuto, true, st, true, &why), SocketType::kUnicast);
+  EXPECT_EQ(choose_socket_type(SocketType::kAuto, true, st, false, &why), SocketType::kUnicast);
+  AuditStatus locked;
+  locked.enabled = 2;
+  EXPECT_EQ(choose_socket_type(SocketType::kAuto, true, locked, true, &why), SocketType::kMulticast);
+  AuditStatus owned;
+  owned.pid = 1;  // auditd (or anyone) owns the stream
+  EXPECT_EQ(choose_socket_type(SocketType::kAuto, true, owned, true, &why), SocketType::kMulticast);
+  EXPECT_NE(why.find("pid 1"), std::string::npos) << why;
+  EXPECT_EQ(choose_socket_type(SocketType::kUnicast, false, owned, true, &why), SocketType::kUnicast);
+}
+
+TEST(WatchUnit, NetlinkRecordsBecomeLogLinesAndAreFilteredLikeAuditbeat) {
+  std::string line;
+  netlink_record_to_line(1300, "audit(1700000000.123:42): arch=c000003e syscall=2", line);
+  EXPECT_EQ(line, "type=SYSCALL msg=audit(1700000000.123:42): arch=c000003e syscall=2");
+  EXPECT_EQ(record_serial(line), 42u);
+  EXPECT_EQ(record_serial("garbage"), 0u);
+  EXPECT_TRUE(is_forwarded_record_type(1300));
+  EXPECT_TRUE(is_forwarded_record_type(1006));   // LOGIN
+  EXPECT_FALSE(is_forwarded_record_type(1329));  // REPLACE (liveness probe)
+  EXPECT_FALSE(is_forwarded_record_type(1000));
+  EXPECT_FALSE(is_forwarded_record_type(3000));
 }
 
 TEST(AuditNetlinkUnit, StatusFormatting) {
