@@ -388,6 +388,11 @@ BoolNode Compiler::compare_node(const FieldRef& f, ast::CmpOp op, const SValue& 
     }
     return n;
   };
+  if (eq && c.kind == SValue::Kind::kString && c.s.find('*') != std::string_view::npos && fam == TypeFamily::kString) {
+    diags_.warning(DiagCode::kLiteralWildcard, const_span,
+                   "'*' is a literal character with == and != (Elasticsearch 7.12+)",
+                   "use `:` or `like` for a wildcard match");
+  }
   switch (fam) {
     case TypeFamily::kString:
       if (eq) {

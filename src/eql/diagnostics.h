@@ -57,6 +57,7 @@ enum class DiagCode : uint16_t {
   // W4xx warnings
   kUnknownFieldUntyped = 401,
   kPushdownWildcard = 402,
+  kLiteralWildcard = 403,   // `*` in == / != / in: literal since ES 7.12
 };
 
 struct Diagnostic {

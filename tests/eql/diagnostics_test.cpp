@@ -65,6 +65,16 @@ TEST(Diagnostics, WarningsDoNotFailCompilation) {
   EXPECT_NE(r.diagnostics.render(q).find("warning[W402]"), std::string::npos);
 }
 
+TEST(Diagnostics, LiteralStarWithEqualityWarns) {
+  const std::string q = R"(any where process.name == "*grep*")";
+  CompileResult r = compile(q, testing::test_schema());
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r.diagnostics.items().size(), 1u);
+  EXPECT_EQ(r.diagnostics.items()[0].code, DiagCode::kLiteralWildcard);
+  EXPECT_EQ(r.diagnostics.items()[0].severity, Severity::kWarning);
+  EXPECT_TRUE(compile(R"(any where process.name : "*grep*")", testing::test_schema()).diagnostics.empty());
+}
+
 TEST(Diagnostics, ControlCharactersAreNotEchoed) {
   const std::string q = "process where a == \x01";
   CompileResult r = compile(q, testing::test_schema());
