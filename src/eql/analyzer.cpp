@@ -647,17 +647,10 @@ void Compiler::fold_if_constant(Typed& t, Span span) {
   if (v.kind == SValue::Kind::kNull) t.type = t.type == SType::kBool ? SType::kBool : t.type;
 }
 
-namespace {
-
-bool numeric(int t) { return t == 2 || t == 3; }
-
-}  // namespace
-
 Compiler::Typed Compiler::value_expr(const Expr& e, std::vector<FieldRef>& fields) {
   Typed t;
   auto is_numeric = [](SType s) { return s == SType::kInt || s == SType::kDouble || s == SType::kAny || s == SType::kNull; };
   auto is_stringish = [](SType s) { return s == SType::kString || s == SType::kAny || s == SType::kNull; };
-  (void)numeric;
   switch (e.kind) {
     case ExprKind::kLiteral: {
       t.node.kind = SNode::Kind::kConst;

@@ -342,19 +342,17 @@ bool Script::eval(const Event& event, std::atomic<uint64_t>& runtime_errors) con
     if (combinations > kMaxCombinations) combinations = kMaxCombinations;
   }
   // Odometer over the value combinations; true as soon as one evaluates to true.
-  std::vector<size_t>* idx_ptr = nullptr;
   thread_local std::vector<size_t> idx;
   idx.assign(fields.size(), 0);
-  idx_ptr = &idx;
   for (size_t k = 0; k < combinations; ++k) {
-    for (size_t f = 0; f < fields.size(); ++f) current[f] = values[f][(*idx_ptr)[f]];
+    for (size_t f = 0; f < fields.size(); ++f) current[f] = values[f][idx[f]];
     ctx.error = EvalError::kNone;
     SValue r = eval_node(root, current.data(), ctx);
     if (ctx.error != EvalError::kNone) runtime_errors.fetch_add(1, std::memory_order_relaxed);
     if (r.kind == SValue::Kind::kBool && r.b) return true;
     for (size_t f = 0; f < fields.size(); ++f) {
-      if (++(*idx_ptr)[f] < values[f].size()) break;
-      (*idx_ptr)[f] = 0;
+      if (++idx[f] < values[f].size()) break;
+      idx[f] = 0;
     }
   }
   return false;
