@@ -299,6 +299,60 @@ class Reader {
     return origin;
   }
 
+  // Anchors mapping offsets in a basic string's decoded content back to the file (Rule::query_anchors).
+  // `origin` is string_content_origin's; toml++ accepted the string, so its escapes are well formed.
+  std::vector<Rule::QueryAnchor> basic_string_anchors(const SourcePosition& origin, std::string_view decoded) const {
+    std::vector<Rule::QueryAnchor> anchors;
+    std::size_t raw = offset_of(origin.line, origin.column);
+    std::size_t counted = raw;  // (line, column) is the file position of text_[counted]
+    std::uint32_t line = origin.line, column = origin.column;
+    std::size_t q = 0;
+    auto blank = [&](std::size_t i) {
+      return i < text_.size() && (text_[i] == ' ' || text_[i] == '\t' || text_[i] == '\r' || text_[i] == '\n');
+    };
+    while (q < decoded.size() && raw < text_.size()) {
+      if (text_[raw] != '\\') {
+        // A CRLF inside a multi-line string may be read as one LF.
+        if (text_[raw] == '\r' && decoded[q] == '\n' && raw + 1 < text_.size() && text_[raw + 1] == '\n') ++raw;
+        ++raw;
+        ++q;
+        continue;
+      }
+      char kind = raw + 1 < text_.size() ? text_[raw + 1] : '\0';
+      std::size_t decoded_length = 1;
+      if (kind == 'u' || kind == 'U') {
+        std::size_t digits = kind == 'u' ? 4 : 8;
+        std::uint32_t code_point = 0;
+        for (std::size_t i = raw + 2; i < std::min(raw + 2 + digits, text_.size()); ++i) {
+          char h = text_[i];
+          int v = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 : h - 'A' + 10;
+          code_point = (code_point << 4) | static_cast<std::uint32_t>(v & 0xF);
+        }
+        decoded_length = code_point < 0x80 ? 1 : code_point < 0x800 ? 2 : code_point < 0x10000 ? 3 : 4;
+        raw += 2 + digits;
+      } else if (blank(raw + 1)) {
+        // Line-ending backslash: it and all whitespace and newlines up to the next other character vanish.
+        decoded_length = 0;
+        ++raw;
+        while (blank(raw)) ++raw;
+      } else {
+        raw += 2;
+      }
+      q += decoded_length;
+      raw = std::min(raw, text_.size());
+      for (; counted < raw; ++counted) {
+        if (text_[counted] == '\n') {
+          ++line;
+          column = 1;
+        } else {
+          ++column;
+        }
+      }
+      anchors.push_back({static_cast<std::uint32_t>(std::min(q, decoded.size())), line, column});
+    }
+    return anchors;
+  }
+
  private:
   // Byte offset of a toml++ (line, column); toml++ counts columns in code points.
   std::size_t offset_of(std::uint32_t line, std::uint32_t column) const {
@@ -545,6 +599,7 @@ void read_rule(Reader& r, const toml::table& t, Rule& rule, std::vector<std::str
     if (auto* s = query->as_string()) {
       rule.query = s->get();
       rule.query_origin = r.string_content_origin(*query, rule.query_is_literal);
+      if (!rule.query_is_literal) rule.query_anchors = r.basic_string_anchors(rule.query_origin, rule.query);
     } else {
       r.wrong_type(*query, "rule.query", "a string");
     }

@@ -1,4 +1,5 @@
 // Rule model helpers: enumerations, date math, durations, positions.
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <fmt/format.h>
@@ -259,6 +260,33 @@ bool Rule::targets_audit_data() const {
 SourcePosition Rule::query_position(std::uint32_t line, std::uint32_t column) const {
   SourcePosition position = query_origin;
   if (position.line == 0 || line == 0) return position;
+  if (!query_anchors.empty()) {
+    // Escapes make the query and the file text differ: walk from the last anchor at or before the offset.
+    std::size_t offset = 0;
+    for (std::uint32_t l = 1; l < line && offset < query.size(); ++l) {
+      std::size_t nl = query.find('\n', offset);
+      offset = nl == std::string::npos ? query.size() : nl + 1;
+    }
+    offset = std::min<std::size_t>(offset + (column > 0 ? column - 1 : 0), query.size());
+    auto after = std::upper_bound(query_anchors.begin(), query_anchors.end(), offset,
+                                  [](std::size_t o, const QueryAnchor& a) { return o < a.offset; });
+    std::size_t walk_from = 0;
+    if (after != query_anchors.begin()) {
+      const QueryAnchor& anchor = *std::prev(after);
+      walk_from = anchor.offset;
+      position.line = anchor.line;
+      position.column = anchor.column;
+    }
+    for (std::size_t i = walk_from; i < offset; ++i) {
+      if (query[i] == '\n') {
+        ++position.line;
+        position.column = 1;
+      } else {
+        ++position.column;
+      }
+    }
+    return position;
+  }
   if (line == 1) {
     position.column = query_origin.column + column - 1;
   } else {

@@ -257,6 +257,14 @@ struct Rule {
   SourcePosition source;  // file, and position of the [rule] table
   SourcePosition query_origin;
   bool query_is_literal = true;  // '...' / '''...''' string: positions map exactly (no escapes)
+  // For a basic ("..." / """...""") query: the file position after each escape sequence or line-ending
+  // backslash, keyed by offset in `query`; between anchors query and file text advance together.
+  struct QueryAnchor {
+    std::uint32_t offset = 0;
+    std::uint32_t line = 0;
+    std::uint32_t column = 0;
+  };
+  std::vector<QueryAnchor> query_anchors;
 
   bool is_building_block() const { return !building_block_type.empty(); }
   // The rule's timestamp field for window membership (§3): timestamp_override or "@timestamp".
