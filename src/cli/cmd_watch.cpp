@@ -63,6 +63,7 @@ struct WatchArgs {
   double status_seconds = 60;
   double exit_after_seconds = 0;
   int64_t idle_flush_ms = 250;
+  int prometheus_port = -1;
   std::string kernel_lock = io::KernelAuditLock::kDefaultPath;
   bool no_drop_privileges = false;
   std::string space = "default";
@@ -126,7 +127,7 @@ int apply_config(WatchArgs& a) {
   static const char* known[] = {"rules", "socket_type", "file", "checkpoint", "start_at_end", "stdin",
                                 "install_audit_rules", "backpressure", "queue_size", "output", "format",
                                 "metrics", "status_interval", "kernel_lock", "drop_privileges", "space",
-                                "exit_after"};
+                                "exit_after", "prometheus"};
   for (const auto& [k, v] : *t) {
     if (v.is_table() && k.str() != "watch") continue;
     bool ok = false;
@@ -170,6 +171,13 @@ int apply_config(WatchArgs& a) {
   number("exit_after", "--exit-after", a.exit_after_seconds);
   str("kernel_lock", "--kernel-lock", a.kernel_lock);
   str("space", "--space", a.space);
+  if (auto n = t->get("prometheus")) {
+    if (auto v = n->value<int64_t>(); v && *v >= 0 && *v <= 65535) {
+      if (!given("--prometheus")) a.prometheus_port = static_cast<int>(*v);
+    } else {
+      bad("prometheus", "a port number");
+    }
+  }
   if (auto n = t->get("drop_privileges")) {
     if (auto v = n->value<bool>()) {
       if (!given("--no-drop-privileges")) a.no_drop_privileges = !*v;
@@ -330,6 +338,17 @@ int run_watch(WatchArgs& a) {
     session = std::move(s.value());
   }
 
+  std::unique_ptr<io::MetricsServer> prometheus;
+  if (a.prometheus_port >= 0) {
+    auto m = io::MetricsServer::start(static_cast<uint16_t>(a.prometheus_port));
+    if (!m) {
+      std::fprintf(stderr, "audetect: error: %s\n", m.status().message().c_str());
+      return kExitFailure;
+    }
+    prometheus = std::move(m.value());
+    log(fmt::format("prometheus metrics on http://127.0.0.1:{}/metrics", prometheus->port()));
+  }
+
   if (!a.no_drop_privileges && ::geteuid() == 0) {
     io::PrivilegeOptions po;
     // CAP_AUDIT_CONTROL stays for the kernel status reports (AUDIT_GET needs it) and for undoing our
@@ -387,7 +406,7 @@ int run_watch(WatchArgs& a) {
 
   const int64_t started = now_ms();
   int64_t last_metrics = started, last_status = started, last_tick = started, last_input = started,
-          last_checkpoint = started;
+          last_checkpoint = started, last_prometheus = started - 1000;
   uint64_t last_events = 0;
   uint64_t kernel_lost_at_start = 0;
   if (session) {
@@ -501,6 +520,30 @@ int run_watch(WatchArgs& a) {
                    static_cast<unsigned long long>(qc.dropped_events), qc.depth, a.queue_size, qc.high_water);
       last_metrics = now;
     }
+    if (prometheus && now - last_prometheus >= 1000) {
+      const auto qc = queue.counters();
+      const auto& ps = pipeline.stats();
+      uint64_t kernel_lost = 0;
+      if (session)
+        if (auto st = session->control().get_status()) kernel_lost = st->lost - kernel_lost_at_start;
+      prometheus->publish(fmt::format(
+          "# HELP audetect_events_total Events assembled and evaluated.\n# TYPE audetect_events_total counter\n"
+          "audetect_events_total {}\n"
+          "# HELP audetect_alerts_total Alerts written.\n# TYPE audetect_alerts_total counter\n"
+          "audetect_alerts_total {}\n"
+          "# HELP audetect_lost_total Records or events lost before audetect saw them.\n"
+          "# TYPE audetect_lost_total counter\n"
+          "audetect_lost_total{{source=\"kernel\"}} {}\naudetect_lost_total{{source=\"serial_gap\"}} {}\n"
+          "audetect_lost_total{{source=\"socket\"}} {}\n"
+          "# HELP audetect_dropped_events_total Events dropped by --backpressure drop.\n"
+          "# TYPE audetect_dropped_events_total counter\naudetect_dropped_events_total {}\n"
+          "# HELP audetect_queue_depth Records waiting between reader and detection.\n"
+          "# TYPE audetect_queue_depth gauge\naudetect_queue_depth {}\n"
+          "# TYPE audetect_queue_capacity gauge\naudetect_queue_capacity {}\n",
+          detection->events_processed(), sink->written(), kernel_lost, ps.lost, socket_overruns.load(),
+          qc.dropped_events, qc.depth, a.queue_size));
+      last_prometheus = now;
+    }
     if (session && a.status_seconds > 0 && now - last_status >= static_cast<int64_t>(a.status_seconds * 1000)) {
       if (auto st = session->control().get_status()) log("kernel audit status: " + io::format_audit_status(*st));
       last_status = now;
@@ -579,6 +622,9 @@ Registration register_watch(CLI::App& app) {
   cmd->add_option("-o,--output", a->output, "Append alerts to FILE (flushed per alert) instead of stdout");
   cmd->add_option("--format", a->format, "ndjson, table or bulk")->check(CLI::IsMember({"ndjson", "json", "table", "bulk"}));
   cmd->add_option("--metrics", a->metrics_seconds, "Print counters on stderr every N seconds (0: off)");
+  cmd->add_option("--prometheus", a->prometheus_port,
+                  "Serve Prometheus metrics on http://127.0.0.1:PORT/metrics (0: any free port; default off)")
+      ->check(CLI::Range(0, 65535));
   cmd->add_option("--status-interval", a->status_seconds, "Report the kernel audit status every N seconds (0: off)");
   cmd->add_option("--exit-after", a->exit_after_seconds, "Flush and exit after N seconds (0: run until a signal)");
   cmd->add_option("--idle-flush-ms", a->idle_flush_ms,

@@ -1,6 +1,11 @@
 #include "io/watch.h"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <linux/audit.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -161,6 +166,85 @@ QueueCounters RecordQueue::counters() const {
   QueueCounters c = counters_;
   c.depth = size_;
   return c;
+}
+
+Result<std::unique_ptr<MetricsServer>> MetricsServer::start(uint16_t port) {
+  std::unique_ptr<MetricsServer> m(new MetricsServer());
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Status::io_error(fmt::format("metrics socket: {}", std::strerror(errno)));
+  m->listen_fd_ = fd;
+  int one = 1;
+  (void)::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 16) != 0)
+    return Status::io_error(fmt::format("metrics endpoint 127.0.0.1:{}: {}", port, std::strerror(errno)));
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  m->port_ = ntohs(addr.sin_port);
+  if (::pipe2(m->wake_fd_, O_CLOEXEC) != 0) return Status::io_error("metrics pipe");
+  MetricsServer* raw = m.get();
+  m->thread_ = std::thread([raw] { raw->serve(); });
+  return m;
+}
+
+MetricsServer::~MetricsServer() {
+  if (thread_.joinable()) {
+    char c = 0;
+    (void)!::write(wake_fd_[1], &c, 1);
+    thread_.join();
+  }
+  for (int fd : {listen_fd_, wake_fd_[0], wake_fd_[1]})
+    if (fd >= 0) ::close(fd);
+}
+
+void MetricsServer::publish(std::string text) {
+  std::lock_guard lock(mu_);
+  text_ = std::move(text);
+}
+
+void MetricsServer::serve() {
+  while (true) {
+    pollfd p[2] = {{listen_fd_, POLLIN, 0}, {wake_fd_[0], POLLIN, 0}};
+    if (::poll(p, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    if (p[1].revents) return;
+    if (!(p[0].revents & POLLIN)) continue;
+    int c = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (c < 0) continue;
+    // Read the request head: at most 4 KiB, at most 1 s.
+    std::string request;
+    char buf[1024];
+    while (request.size() < 4096 && request.find("\r\n\r\n") == std::string::npos) {
+      pollfd cp{c, POLLIN, 0};
+      if (::poll(&cp, 1, 1000) <= 0) break;
+      ssize_t n = ::recv(c, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      request.append(buf, static_cast<size_t>(n));
+    }
+    std::string body, status = "200 OK";
+    if (request.starts_with("GET /metrics ") || request.starts_with("GET / ")) {
+      std::lock_guard lock(mu_);
+      body = text_;
+    } else {
+      status = "404 Not Found";
+      body = "GET /metrics\n";
+    }
+    std::string response = fmt::format(
+        "HTTP/1.0 {}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+        status, body.size(), body);
+    size_t sent = 0;
+    while (sent < response.size()) {
+      ssize_t n = ::send(c, response.data() + sent, response.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) break;
+      sent += static_cast<size_t>(n);
+    }
+    ::close(c);
+  }
 }
 
 Result<std::unique_ptr<KernelSession>> KernelSession::start(const KernelSessionOptions& options,

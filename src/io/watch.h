@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "base/status.h"
@@ -86,6 +87,27 @@ class RecordQueue {
   uint64_t last_dropped_serial_ = 0;
   uint64_t last_pushed_serial_ = 0;
   QueueCounters counters_;
+};
+
+// A Prometheus text endpoint on 127.0.0.1: GET /metrics returns the last published snapshot. One
+// thread; requests are read with a size cap and a timeout (a port is reachable by every local user).
+class MetricsServer {
+ public:
+  // Port 0 picks a free one (see port()).
+  static Result<std::unique_ptr<MetricsServer>> start(uint16_t port);
+  ~MetricsServer();
+  void publish(std::string text);
+  uint16_t port() const { return port_; }
+
+ private:
+  MetricsServer() = default;
+  void serve();
+  int listen_fd_ = -1;
+  int wake_fd_[2] = {-1, -1};
+  uint16_t port_ = 0;
+  std::mutex mu_;
+  std::string text_;
+  std::thread thread_;
 };
 
 // What the kernel looked like before audetect changed it, and what it changed, so that exit restores

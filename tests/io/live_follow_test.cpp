@@ -3,8 +3,11 @@
 // checkpoint in between (the second run configured by a TOML file) and a SIGHUP with a broken rule
 // folder (the old rules keep running). Across both runs every alert of `audetect scan` over the whole
 // capture must appear exactly once: nothing processed twice, nothing skipped.
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -217,6 +220,58 @@ TEST(LiveFollow, RotationRestartAndReloadGiveEveryAlertExactlyOnce) {
   EXPECT_EQ(got, expected) << "run 1 stderr:\n" << slurp(err1) << "\nrun 2 stderr:\n" << slurp(err2);
   EXPECT_GT(got1.size(), 0u);
   EXPECT_GT(got2.size(), 0u);
+  fs::remove_all(dir);
+}
+
+std::string http_get(uint16_t port, const std::string& path) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return {};
+  }
+  std::string req = "GET " + path + " HTTP/1.0\r\n\r\n";
+  (void)!::send(fd, req.data(), req.size(), 0);
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return out;
+}
+
+TEST(LiveFollow, PrometheusEndpointServesCounters) {
+  auto audetect = find_audetect_binary();
+  if (!audetect) GTEST_SKIP() << "the audetect binary is not built next to the tests (build target 'audetect')";
+  const fs::path source = fs::path(AUDETECT_SOURCE_DIR) / "tests/engine/testdata/real/seed-raw.log";
+  char tmpl[] = "/tmp/audetect-prom-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const fs::path dir = tmpl;
+  fs::copy_file(source, dir / "audit.log");
+  pid_t w = spawn({audetect->string(), "watch", "--file", (dir / "audit.log").string(), "--rules",
+                   (fs::path(AUDETECT_SOURCE_DIR) / "rules").string(), "--no-resolve", "--prometheus", "0",
+                   "--exit-after", "30"},
+                  dir / "alerts", dir / "err");
+  ASSERT_TRUE(wait_for(dir / "err", "audetect watch: ready", 30)) << slurp(dir / "err");
+  std::smatch m;
+  std::string err = slurp(dir / "err");
+  ASSERT_TRUE(std::regex_search(err, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/metrics)"))) << err;
+  const auto port = static_cast<uint16_t>(std::stoi(m[1]));
+  std::string body;
+  for (auto until = Clock::now() + std::chrono::seconds(20); Clock::now() < until;) {
+    body = http_get(port, "/metrics");
+    if (body.find("audetect_alerts_total 14") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_NE(body.find("HTTP/1.0 200 OK"), std::string::npos) << body;
+  EXPECT_NE(body.find("audetect_alerts_total 14"), std::string::npos) << body;
+  EXPECT_NE(body.find("audetect_events_total "), std::string::npos) << body;
+  EXPECT_NE(http_get(port, "/other").find("404"), std::string::npos);
+  ::kill(w, SIGTERM);
+  EXPECT_EQ(wait_exit(w), 0) << slurp(dir / "err");
   fs::remove_all(dir);
 }
 
