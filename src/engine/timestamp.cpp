@@ -94,15 +94,19 @@ std::optional<int64_t> parse_iso8601_ms(std::string_view s) {
   return ms - sign * static_cast<int64_t>(oh * 3600 + om * 60) * 1000;
 }
 
+// Years 0000-9999, the range of the ISO form: keeps every later time computation far from overflow.
+constexpr int64_t kMinMs = -62167219200000, kMaxMs = 253402300799999;
+
 std::optional<int64_t> date_value_ms(const Value& v) {
   switch (v.kind()) {
     case ValueKind::kString:
       return parse_iso8601_ms(v.as_string());
     case ValueKind::kInt:
+      if (v.as_int() < kMinMs || v.as_int() > kMaxMs) return std::nullopt;
       return v.as_int();
     case ValueKind::kDouble: {
       double d = v.as_double();
-      if (!(d > -9.2e15 && d < 9.2e15)) return std::nullopt;  // also rejects NaN
+      if (!(d >= static_cast<double>(kMinMs) && d <= static_cast<double>(kMaxMs))) return std::nullopt;  // and NaN
       return static_cast<int64_t>(d);
     }
     default:

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <climits>
+#include <cmath>
+
 #include "engine/timestamp.h"
 #include "event/json.h"
 
@@ -76,6 +79,14 @@ TEST(Timestamp, ParsesTheFormsAuditDataUses) {
                           "2023-11-14T22:13:20.Z", "2023-11-14T22:13:20Zjunk", "yesterday"})
     EXPECT_FALSE(parse_iso8601_ms(bad).has_value()) << bad;
   EXPECT_EQ(parse_iso8601_ms("2024-02-29T00:00:00Z"), 1709164800000);
+}
+
+TEST(Timestamp, NumericDatesOutsideYears0To9999AreRejected) {
+  EXPECT_EQ(date_value_ms(Value::integer(1700000000123)), 1700000000123);
+  EXPECT_FALSE(date_value_ms(Value::integer(INT64_MAX)).has_value());
+  EXPECT_FALSE(date_value_ms(Value::integer(INT64_MIN)).has_value());
+  EXPECT_FALSE(date_value_ms(Value::number(1e300)).has_value());
+  EXPECT_FALSE(date_value_ms(Value::number(std::nan(""))).has_value());
 }
 
 TEST(Timestamp, FormatsUtcWithMilliseconds) {

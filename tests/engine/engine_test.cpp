@@ -281,6 +281,19 @@ sequence by process.pid with maxspan=1m
 namespace audetect::engine {
 namespace {
 
+TEST(Engine, HostileTimestampsNeitherCrashNorAlert) {
+  std::vector<std::string> events;
+  for (const char* ts : {"9223372036854775807", "-9223372036854775807", "1e308", "\"9999-12-31T23:59:59.999Z\"",
+                         "\"0000-01-01T00:00:00Z\"", "\"not a date\"", "null"}) {
+    std::string e = with(seed_event_json(), R"("@timestamp":"2023-11-14T22:13:20.123Z")", std::string("\"@timestamp\":") + ts);
+    events.push_back(with(e, R"("ingested":"2023-11-14T22:13:21Z")", R"("ingested":"bogus")"));
+  }
+  events.push_back(seed_event_json());  // a normal one after them still alerts
+  std::string summary;
+  auto docs = run({seed_rule()}, events, &summary);
+  EXPECT_GE(docs.size(), 1u) << summary;
+}
+
 TEST(Engine, RulesThatCannotRunAreListedWithTheReason) {
   rules::Rule query_rule = seed_rule();
   query_rule.type = rules::RuleType::kNewTerms;
