@@ -370,6 +370,7 @@ int run_watch(WatchArgs& a) {
   std::atomic<bool> stop_reader{false};
   std::atomic<bool> reader_failed{false};
   std::atomic<uint64_t> socket_overruns{0};  // the reader's counter, published for --metrics
+  std::atomic<bool> reader_done{false};
   std::string reader_error;
   std::thread reader;
   if (session && a.file.empty() && !a.use_stdin) {
@@ -388,6 +389,7 @@ int run_watch(WatchArgs& a) {
         io::netlink_record_to_line(msg.type, msg.payload, line);
         if (!queue.push(line)) break;
       }
+      reader_done = true;
       queue.close();
     });
   } else if (stdin_source) {
@@ -561,6 +563,11 @@ int run_watch(WatchArgs& a) {
       queue.close();
       reader.detach();  // may sit in read(2) on a quiet pipe; it holds nothing that needs releasing
     } else {
+      // The reader may be waiting for room (block): keep consuming until it has seen the stop flag,
+      // so that what it already took from the kernel is processed, then join.
+      while (!reader_done.load()) {
+        if (queue.pop(line, 50)) feed(line);
+      }
       reader.join();
     }
   }

@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -85,6 +86,7 @@ std::vector<uint64_t> alert_sequences(const std::string& ndjson) {
 pid_t spawn(const std::vector<std::string>& argv, const fs::path& out_file, const fs::path& err_file) {
   pid_t pid = ::fork();
   if (pid != 0) return pid;
+  ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // a dying test takes its watch down cleanly (it restores the kernel)
   int out = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   int err = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   if (out >= 0) ::dup2(out, 1);

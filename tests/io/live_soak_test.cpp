@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -113,6 +114,7 @@ std::string slurp(const fs::path& p) {
 pid_t spawn(const std::vector<std::string>& argv, const fs::path& out_file, const fs::path& err_file) {
   pid_t pid = ::fork();
   if (pid != 0) return pid;
+  ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // a dying test takes its watch down cleanly (it restores the kernel)
   int out = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   int err = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   if (out >= 0) ::dup2(out, 1);
@@ -290,7 +292,13 @@ TEST(LiveSoak, MemoryFlatAndEveryOpenAccountedForUnderBlockAndDrop) {
     ASSERT_GT(r.opens, 1000u) << r.err;
     // Every open is an event read, dropped, or lost; a few more events come from the setup itself.
     EXPECT_GE(accounted, r.opens) << r.err;
-    EXPECT_LE(accounted, r.opens + 64) << r.err;
+    // The kernel counts lost records, not events: an event that lost one record and kept the others
+    // is both read and lost. Exact only when the kernel lost nothing.
+    const uint64_t seen = accounted - r.kernel_lost;
+    EXPECT_LE(seen, r.opens + 64) << r.err;
+    if (r.kernel_lost == 0) {
+      EXPECT_LE(accounted, r.opens + 64) << r.err;
+    }
     if (mode == "block") {
       EXPECT_EQ(r.dropped_events, 0u);
     }

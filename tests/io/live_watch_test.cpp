@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -63,6 +64,7 @@ std::vector<std::string> lines_of(const std::string& text) {
 pid_t spawn(const std::vector<std::string>& argv, const std::string& out_file, const std::string& err_file) {
   pid_t pid = ::fork();
   if (pid != 0) return pid;
+  ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // a dying test takes its watch down cleanly (it restores the kernel)
   int out = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   int err = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   if (out >= 0) ::dup2(out, 1);
