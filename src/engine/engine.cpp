@@ -197,7 +197,18 @@ void DetectionEngine::process(const Event& event) {
   const std::optional<int64_t> ts = event_timestamp(event);
   if (!ts) ++events_without_timestamp_;
   if (options_.clock == EngineOptions::Clock::kEventTime) {
-    if (ts) advance_clock(*ts);
+    // One event far ahead of the stream (a corrupt or hostile timestamp) must not run every execution up to
+    // its time and turn all later events into "late": a jump of more than a day is taken only when the
+    // next event confirms it.
+    if (ts) {
+      if (clock_ms_ != INT64_MIN && *ts > clock_ms_ + kMaxClockJumpMs) {
+        if (jump_pending_) advance_clock(std::min(*ts, *jump_pending_));
+        jump_pending_ = *ts;
+      } else {
+        jump_pending_.reset();
+        advance_clock(*ts);
+      }
+    }
   } else {
     advance_clock(options_.wall_clock_ms());
   }

@@ -115,7 +115,9 @@ class DetectionEngine {
   EngineOptions options_;
   AlertIdStore ids_;
   int64_t clock_ms_ = INT64_MIN;
-  int64_t next_due_ = INT64_MIN;  // earliest next execution over all rules (skip the loop until then)
+  int64_t next_due_ = INT64_MIN;
+  std::optional<int64_t> jump_pending_;  // event time far ahead of the clock, waiting for confirmation
+  static constexpr int64_t kMaxClockJumpMs = 24 * 3600 * 1000;  // earliest next execution over all rules (skip the loop until then)
   uint64_t events_ = 0, events_without_timestamp_ = 0, alerts_ = 0, seq_ = 0;
   std::string index_;  // scratch: the current event's index
   std::string last_second_text_;  // "YYYY-MM-DDTHH:MM:SS" of the last parsed @timestamp

@@ -281,17 +281,35 @@ sequence by process.pid with maxspan=1m
 namespace audetect::engine {
 namespace {
 
-TEST(Engine, HostileTimestampsNeitherCrashNorAlert) {
-  std::vector<std::string> events;
+TEST(Engine, HostileTimestampsNeitherCrashNorStopDetection) {
+  std::vector<std::string> events{seed_event_json()};
   for (const char* ts : {"9223372036854775807", "-9223372036854775807", "1e308", "\"9999-12-31T23:59:59.999Z\"",
-                         "\"0000-01-01T00:00:00Z\"", "\"not a date\"", "null"}) {
+                         "\"not a date\"", "null"}) {
     std::string e = with(seed_event_json(), R"("@timestamp":"2023-11-14T22:13:20.123Z")", std::string("\"@timestamp\":") + ts);
     events.push_back(with(e, R"("ingested":"2023-11-14T22:13:21Z")", R"("ingested":"bogus")"));
   }
-  events.push_back(seed_event_json());  // a normal one after them still alerts
+  // A normal event after them, one minute later: the year-9999 event must not have made it late.
+  events.push_back(with(with(seed_event_json(), "2023-11-14T22:13:20.123Z", "2023-11-14T22:14:20.123Z"),
+                        "\"sequence\":48211", "\"sequence\":48300"));
   std::string summary;
   auto docs = run({seed_rule()}, events, &summary);
-  EXPECT_GE(docs.size(), 1u) << summary;
+  // The first and last events, and the year-9999 one (it matches; its execution comes at the end).
+  EXPECT_EQ(docs.size(), 3u) << summary;
+  EXPECT_EQ(summary.find("missed"), std::string::npos) << summary;
+}
+
+TEST(Engine, ARealGapInTheLogMovesTheReplayClock) {
+  // Two days of silence, then events again: the clock follows (confirmed by the second event), so the
+  // executions before the gap run in time and an event from before the gap is late afterwards.
+  std::string later1 = with(with(seed_event_json(), "2023-11-14T22:13:20.123Z", "2023-11-16T22:13:20.123Z"),
+                            "\"sequence\":48211", "\"sequence\":1");
+  std::string later2 = with(with(seed_event_json(), "2023-11-14T22:13:20.123Z", "2023-11-16T22:14:20.123Z"),
+                            "\"sequence\":48211", "\"sequence\":2");
+  std::string old_again = with(seed_event_json(), "\"sequence\":48211", "\"sequence\":3");
+  std::string summary;
+  auto docs = run({seed_rule()}, {seed_event_json(), later1, later2, old_again}, &summary);
+  EXPECT_EQ(docs.size(), 3u) << summary;
+  EXPECT_NE(summary.find("missed"), std::string::npos) << summary;
 }
 
 TEST(Engine, RulesThatCannotRunAreListedWithTheReason) {
