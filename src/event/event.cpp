@@ -219,7 +219,20 @@ namespace {
 constexpr uint32_t kNone = 0xFFFFFFFFu;
 }
 
-EventBuilder::EventBuilder() : arena_(64 * 1024) { reset(); }
+namespace {
+constexpr size_t kInternCacheSize = 512;  // a power of two; ECS documents use ~150 distinct keys
+
+inline uint64_t key_bit(KeyId key) { return uint64_t{1} << (key & 63); }
+
+// FNV-1a: names are short, so a simple byte loop is as fast as anything here.
+inline uint32_t name_hash(std::string_view name) {
+  uint32_t h = 2166136261u;
+  for (unsigned char c : name) h = (h ^ c) * 16777619u;
+  return h;
+}
+}  // namespace
+
+EventBuilder::EventBuilder() : intern_cache_(kInternCacheSize), arena_(64 * 1024) { reset(); }
 
 void EventBuilder::reset() {
   containers_.clear();
@@ -229,13 +242,13 @@ void EventBuilder::reset() {
 }
 
 EventBuilder::Node EventBuilder::new_container(bool is_array) {
-  containers_.push_back(Container{is_array, kNone, kNone, 0});
+  containers_.push_back(Container{is_array, kNone, kNone, 0, 0});
   return static_cast<Node>(containers_.size() - 1);
 }
 
 EventBuilder::Slot& EventBuilder::add_slot(Node container, KeyId key, std::string_view name,
                                            bool replace) {
-  if (replace) {
+  if (replace && (containers_[container].key_bits & key_bit(key))) {
     for (uint32_t i = containers_[container].first; i != kNone; i = slots_[i].next) {
       if (slots_[i].key == key && (key != kNoKey || slots_[i].name == name)) {
         slots_[i].child = kNone;
@@ -250,16 +263,19 @@ EventBuilder::Slot& EventBuilder::add_slot(Node container, KeyId key, std::strin
   else slots_[c.last].next = idx;
   c.last = idx;
   ++c.count;
+  c.key_bits |= key_bit(key);
   return slots_[idx];
 }
 
 EventBuilder::Node EventBuilder::object(Node parent, KeyId key) {
-  for (uint32_t i = containers_[parent].first; i != kNone; i = slots_[i].next) {
-    if (slots_[i].key == key && key != kNoKey) {
-      if (slots_[i].child != kNone && !containers_[slots_[i].child].is_array) return slots_[i].child;
-      Node n = new_container(false);
-      slots_[i].child = n;
-      return n;
+  if (key != kNoKey && (containers_[parent].key_bits & key_bit(key))) {
+    for (uint32_t i = containers_[parent].first; i != kNone; i = slots_[i].next) {
+      if (slots_[i].key == key) {
+        if (slots_[i].child != kNone && !containers_[slots_[i].child].is_array) return slots_[i].child;
+        Node n = new_container(false);
+        slots_[i].child = n;
+        return n;
+      }
     }
   }
   Node n = new_container(false);
@@ -310,6 +326,7 @@ bool EventBuilder::remove(Node obj, KeyId key) {
 }
 
 bool EventBuilder::has(Node obj, KeyId key) const {
+  if (!(containers_[obj].key_bits & key_bit(key))) return false;
   for (uint32_t i = containers_[obj].first; i != kNone; i = slots_[i].next) {
     if (slots_[i].key == key) return true;
   }
@@ -334,16 +351,21 @@ void EventBuilder::set_int(const FieldPath& path, int64_t v) {
   set_int(n, keys.back(), v);
 }
 
-namespace {
 // Interned key and a stable name for it; past the KeyTable cap the name lives in the arena.
-std::pair<KeyId, std::string_view> key_for(std::string_view name, Arena& arena) {
+std::pair<KeyId, std::string_view> EventBuilder::key_for(std::string_view name) {
+  InternEntry& e = intern_cache_[name_hash(name) & (kInternCacheSize - 1)];
+  if (e.name && e.size == name.size() && (name.empty() || std::memcmp(e.name, name.data(), name.size()) == 0)) {
+    return {e.key, {e.name, e.size}};
+  }
   KeyId k = KeyTable::intern(name);
-  return {k, k == kNoKey ? arena.copy(name) : KeyTable::name(k)};
+  if (k == kNoKey) return {k, arena_.copy(name)};
+  std::string_view stored = KeyTable::name(k);
+  e = InternEntry{stored.data(), static_cast<uint32_t>(stored.size()), k};
+  return {k, stored};
 }
-}  // namespace
 
 EventBuilder::Node EventBuilder::append_object(Node obj, std::string_view name) {
-  auto [k, stored] = key_for(name, arena_);
+  auto [k, stored] = key_for(name);
   if (k != kNoKey) return object(obj, k);
   Node n = new_container(false);
   add_slot(obj, k, stored, false).child = n;
@@ -351,30 +373,30 @@ EventBuilder::Node EventBuilder::append_object(Node obj, std::string_view name) 
 }
 
 EventBuilder::Node EventBuilder::append_array(Node obj, std::string_view name) {
-  auto [k, stored] = key_for(name, arena_);
+  auto [k, stored] = key_for(name);
   Node n = new_container(true);
   add_slot(obj, k, stored, false).child = n;
   return n;
 }
 
 void EventBuilder::append_string(Node obj, std::string_view name, std::string_view v) {
-  auto [k, stored] = key_for(name, arena_);
+  auto [k, stored] = key_for(name);
   add_slot(obj, k, stored, false).value = Value::string_view_of(arena_.copy(v));
 }
 void EventBuilder::append_int(Node obj, std::string_view name, int64_t v) {
-  auto [k, stored] = key_for(name, arena_);
+  auto [k, stored] = key_for(name);
   add_slot(obj, k, stored, false).value = Value::integer(v);
 }
 void EventBuilder::append_double(Node obj, std::string_view name, double v) {
-  auto [k, stored] = key_for(name, arena_);
+  auto [k, stored] = key_for(name);
   add_slot(obj, k, stored, false).value = Value::number(v);
 }
 void EventBuilder::append_bool(Node obj, std::string_view name, bool v) {
-  auto [k, stored] = key_for(name, arena_);
+  auto [k, stored] = key_for(name);
   add_slot(obj, k, stored, false).value = Value::boolean(v);
 }
 void EventBuilder::append_null(Node obj, std::string_view name) {
-  auto [k, stored] = key_for(name, arena_);
+  auto [k, stored] = key_for(name);
   add_slot(obj, k, stored, false).value = Value::null();
 }
 

@@ -228,13 +228,24 @@ class EventBuilder {
     uint32_t first;
     uint32_t last;
     uint32_t count;
+    // One bit per key (key % 64) of the members added so far: a clear bit proves a key absent,
+    // so most set_*/object() calls skip the walk over the members.
+    uint64_t key_bits;
+  };
+  // A small direct-mapped cache in front of KeyTable::intern for append_* (no lock, no std::hash).
+  struct InternEntry {
+    const char* name = nullptr;  // KeyTable's stable copy
+    uint32_t size = 0;
+    KeyId key = kNoKey;
   };
   Slot& add_slot(Node container, KeyId key, std::string_view name, bool replace);
   Node new_container(bool is_array);
   Value lay_out(Node n);
+  std::pair<KeyId, std::string_view> key_for(std::string_view name);
 
   std::vector<Container> containers_;
   std::vector<Slot> slots_;
+  std::vector<InternEntry> intern_cache_;
   Arena arena_;
 };
 
