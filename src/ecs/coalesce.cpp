@@ -22,22 +22,23 @@ bool parse_uint(std::string_view s, int base, uint64_t* out) {
 }
 
 // A record's fields as auparse's Data() map sees them: a name seen twice keeps its last value.
-// Names are nearly always distinct, so a 64-bit signature of (length, last byte) detects the
-// records that may repeat one and only those pay for the lookups.
+// Names are nearly always distinct: a 256-bit set of name hashes proves a name new (append, no
+// lookup), and only a name whose bit is already set pays for the lookup that finds a repeat.
 void load_fields(const audit::AuditRecord& record, FlatMap& out) {
   out.clear();
-  uint64_t seen = 0;
-  bool maybe_repeated = false;
+  uint64_t seen[4] = {0, 0, 0, 0};
   for (const audit::AuditField& f : record.fields) {
-    size_t n = f.name.size();
-    uint64_t bit = uint64_t{1} << ((n * 7 + (n ? static_cast<unsigned char>(f.name[n - 1]) : 0u)) & 63);
-    maybe_repeated = maybe_repeated || (seen & bit) != 0;
-    seen |= bit;
-  }
-  if (maybe_repeated) {
-    for (const audit::AuditField& f : record.fields) out.set(f.name, f.value);
-  } else {
-    for (const audit::AuditField& f : record.fields) out.append_new(f.name, f.value);
+    uint32_t h = 2166136261u;
+    for (unsigned char c : f.name) h = (h ^ c) * 16777619u;
+    h ^= h >> 16;
+    uint64_t bit = uint64_t{1} << (h & 63);
+    uint64_t& word = seen[(h >> 6) & 3];
+    if (word & bit) {
+      out.set(f.name, f.value);
+    } else {
+      word |= bit;
+      out.append_new(f.name, f.value);
+    }
   }
 }
 

@@ -174,9 +174,30 @@ constexpr int kSourcePortStep = 16;
 
 int convert_step(std::string_view data_key) {
   if (data_key.empty()) return -1;
-  for (int i = 0; i < kConvertSteps; ++i)
-    if (kConvertOrder[i] == data_key) return i;
+  // Checked for every data field of every event: compare the first byte before the rest.
+  for (int i = 0; i < kConvertSteps; ++i) {
+    std::string_view name = kConvertOrder[i];
+    if (name.size() == data_key.size() && name[0] == data_key[0] &&
+        std::memcmp(name.data(), data_key.data(), name.size()) == 0) {
+      return i;
+    }
+  }
   return -1;
+}
+
+// True when every byte is ASCII, eight at a time: such strings are valid UTF-8 as they are.
+bool all_ascii(std::string_view s) {
+  const char* p = s.data();
+  size_t n = s.size();
+  uint64_t high = 0;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    high |= w;
+  }
+  for (; i < n; ++i) high |= static_cast<unsigned char>(p[i]);
+  return (high & 0x8080808080808080ull) == 0;
 }
 
 // The auditbeat user.* subtree, computed before emission because later steps overwrite and
@@ -228,7 +249,7 @@ struct EcsNormalizer::Impl {
     (void)keys();
   }
 
-  std::string_view valid(std::string_view s) { return utf8::repaired(s, scratch); }
+  std::string_view valid(std::string_view s) { return all_ascii(s) ? s : utf8::repaired(s, scratch); }
 
   void put(Obj& obj, KeyId key, std::string_view v) {
     if (v.empty()) return;
