@@ -242,7 +242,10 @@ void EventBuilder::reset() {
 }
 
 EventBuilder::Node EventBuilder::new_container(bool is_array) {
-  containers_.push_back(Container{is_array, kNone, kNone, 0, 0});
+  Container& c = containers_.emplace_back();  // in place, as in add_slot
+  c.is_array = is_array;
+  c.first = kNone;
+  c.last = kNone;
   return static_cast<Node>(containers_.size() - 1);
 }
 
@@ -257,14 +260,20 @@ EventBuilder::Slot& EventBuilder::add_slot(Node container, KeyId key, std::strin
     }
   }
   auto idx = static_cast<uint32_t>(slots_.size());
-  slots_.push_back(Slot{key, name, Value(), kNone, kNone});
+  // Constructed in place, member by member: a Slot temporary copied in made the compiler reload
+  // freshly written narrow stores as 16-byte vectors (a store-forwarding stall on every member).
+  Slot& slot = slots_.emplace_back();
+  slot.key = key;
+  slot.name = name;
+  slot.child = kNone;
+  slot.next = kNone;
   Container& c = containers_[container];
   if (c.last == kNone) c.first = idx;
   else slots_[c.last].next = idx;
   c.last = idx;
   ++c.count;
   c.key_bits |= key_bit(key);
-  return slots_[idx];
+  return slot;
 }
 
 EventBuilder::Node EventBuilder::object(Node parent, KeyId key) {
