@@ -1,8 +1,7 @@
 // `audetect query`, run as a real process: formats, ES search parameters, mappings, errors.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <spawn.h>
-#include <sys/wait.h>
+
+#include "cli_runner.h"
 #include <unistd.h>
 
 #include <filesystem>
@@ -11,54 +10,14 @@
 #include <string>
 #include <vector>
 
-extern char** environ;
-
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Proc {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using Proc = audetect::testing::CliRun;
 
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
-// Runs the binary (no shell), stdout/stderr captured through temporary files.
-Proc audetect(std::vector<std::string> args) {
-  static int counter = 0;
-  fs::path base = fs::temp_directory_path() /
-                  ("audetect_cli_query_" + std::to_string(getpid()) + "_" + std::to_string(counter++));
-  fs::path out_path = base.string() + ".out", err_path = base.string() + ".err";
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  args.insert(args.begin(), AUDETECT_BINARY);
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  Proc run;
-  if (posix_spawn(&pid, AUDETECT_BINARY, &actions, nullptr, argv.data(), environ) == 0) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  posix_spawn_file_actions_destroy(&actions);
-  run.out = slurp(out_path);
-  run.err = slurp(err_path);
-  fs::remove(out_path);
-  fs::remove(err_path);
-  return run;
-}
+using audetect::testing::run_audetect;
 
 bool contains(const std::string& haystack, std::string_view needle) { return haystack.find(needle) != std::string::npos; }
 
@@ -95,7 +54,7 @@ class Query : public ::testing::Test {
 }  // namespace
 
 TEST_F(Query, EventQueryNdjsonInTimestampOrder) {
-  Proc r = audetect({"query", "-q", "any where process.pid > 0", events_});
+  Proc r = run_audetect({"query", "-q", "any where process.pid > 0", events_});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   ASSERT_EQ(lines(r.out), 3u);
   EXPECT_LT(r.out.find("\"e1\""), r.out.find("\"e2\""));
@@ -104,42 +63,42 @@ TEST_F(Query, EventQueryNdjsonInTimestampOrder) {
 }
 
 TEST_F(Query, IdsFormatAndCaseRules) {
-  Proc r = audetect({"query", "-q", "--format", "ids", "process where process.name == \"cat\"", events_});
+  Proc r = run_audetect({"query", "-q", "--format", "ids", "process where process.name == \"cat\"", events_});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "");  // category "process" does not include the file event; == is case-sensitive
-  r = audetect({"query", "-q", "--format", "ids", "any where process.name : \"cat\"", events_});
+  r = run_audetect({"query", "-q", "--format", "ids", "any where process.name : \"cat\"", events_});
   EXPECT_EQ(r.out, "e1\ne2\n");
-  r = audetect({"query", "-q", "--format", "ids", "--id-field", "process.pid", "any where true", events_});
+  r = run_audetect({"query", "-q", "--format", "ids", "--id-field", "process.pid", "any where true", events_});
   EXPECT_EQ(r.out, "10\n20\n30\n");
 }
 
 TEST_F(Query, SizeParameter) {
-  Proc r = audetect({"query", "-q", "--format", "ids", "--size", "1", "any where true", events_});
+  Proc r = run_audetect({"query", "-q", "--format", "ids", "--size", "1", "any where true", events_});
   EXPECT_EQ(r.out, "e1\n");
-  r = audetect({"query", "-q", "--format", "ids", "--size", "0", "any where true", events_});
+  r = run_audetect({"query", "-q", "--format", "ids", "--size", "0", "any where true", events_});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.out, "");
-  r = audetect({"query", "-q", "--format", "ids", "any where true | tail 1", events_});
+  r = run_audetect({"query", "-q", "--format", "ids", "any where true | tail 1", events_});
   EXPECT_EQ(r.out, "e3\n");
-  EXPECT_EQ(audetect({"query", "--size", "-1", "any where true", events_}).exit_code, 2);
+  EXPECT_EQ(run_audetect({"query", "--size", "-1", "any where true", events_}).exit_code, 2);
 }
 
 TEST_F(Query, SequenceIdsOnOneLineAndJsonWithJoinKeys) {
   const std::string seq = "sequence by host.id [file where true] [process where true]";
-  Proc r = audetect({"query", "-q", "--format", "ids", seq, events_});
+  Proc r = run_audetect({"query", "-q", "--format", "ids", seq, events_});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "e1 e2\n");
-  r = audetect({"query", "-q", seq, events_});
+  r = run_audetect({"query", "-q", seq, events_});
   EXPECT_TRUE(contains(r.out, "\"join_keys\":[\"h1\"]")) << r.out;
   EXPECT_TRUE(contains(r.out, "\"events\":[{"));
-  r = audetect({"query", "-q", "--format", "ids",
+  r = run_audetect({"query", "-q", "--format", "ids",
                 "sequence by host.id with maxspan=1m [file where true] ![any where process.name == \"nothing\"] [process where true]",
                 events_});
   EXPECT_EQ(r.out, "e1 -1 e2\n");
 }
 
 TEST_F(Query, TableFormat) {
-  Proc r = audetect({"query", "-q", "--format", "table", "any where true", events_});
+  Proc r = run_audetect({"query", "-q", "--format", "table", "any where true", events_});
   ASSERT_EQ(r.exit_code, 0);
   EXPECT_TRUE(contains(r.out, "TIMESTAMP"));
   EXPECT_TRUE(contains(r.out, "2024-01-01T00:00:01.000Z"));
@@ -147,19 +106,19 @@ TEST_F(Query, TableFormat) {
 }
 
 TEST_F(Query, BadQueryExitsTwoWithRenderedDiagnostic) {
-  Proc r = audetect({"query", "process where lenght(process.name) > 3", events_});
+  Proc r = run_audetect({"query", "process where lenght(process.name) > 3", events_});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(contains(r.err, "error")) << r.err;
   EXPECT_TRUE(contains(r.err, "-->")) << r.err;
   EXPECT_EQ(r.out, "");
-  EXPECT_EQ(audetect({"query", "process where", events_}).exit_code, 2);
-  EXPECT_EQ(audetect({"query", "process where true | count", events_}).exit_code, 2);
+  EXPECT_EQ(run_audetect({"query", "process where", events_}).exit_code, 2);
+  EXPECT_EQ(run_audetect({"query", "process where true | count", events_}).exit_code, 2);
 }
 
 TEST_F(Query, BadInputLineIsCountedAndSkipped) {
   std::string f = write("mixed.ndjson", std::string(R"({"@timestamp": 1, "event": {"id": "a"}})") +
                                             "\n{not json\n" + R"({"@timestamp": 2, "event": {"id": "b"}})" + "\n");
-  Proc r = audetect({"query", "--input-format", "ecs", "--format", "ids", "any where true", f});
+  Proc r = run_audetect({"query", "--input-format", "ecs", "--format", "ids", "any where true", f});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "a\nb\n");
   EXPECT_TRUE(contains(r.err, "mixed.ndjson:2")) << r.err;
@@ -173,20 +132,20 @@ TEST_F(Query, MappingFilesAreStrictAndGiveTypes) {
   std::string data = write("d.ndjson", R"({"@timestamp": 1, "event_type": "process", "serial": 1, "ver": "1.11.3"}
 {"@timestamp": 2, "event_type": "file", "serial": 2, "ver": "1.5.0"}
 )");
-  Proc r = audetect({"query", "-q", "--mapping", mapping, "--format", "ids", "--id-field", "serial",
+  Proc r = run_audetect({"query", "-q", "--mapping", mapping, "--format", "ids", "--id-field", "serial",
                     "process where ver > \"1.5.0\"", data});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "1\n");
-  r = audetect({"query", "-q", "--mapping", mapping, "any where no_such_field == 1", data});
+  r = run_audetect({"query", "-q", "--mapping", mapping, "any where no_such_field == 1", data});
   EXPECT_EQ(r.exit_code, 2);
-  r = audetect({"query", "-q", "--mapping", mapping, "--format", "ids", "--id-field", "serial",
+  r = run_audetect({"query", "-q", "--mapping", mapping, "--format", "ids", "--id-field", "serial",
                 "any where ?no_such_field == null", data});
   EXPECT_EQ(r.out, "1\n2\n");
-  EXPECT_EQ(audetect({"query", "--mapping", (dir_ / "missing.json").string(), "any where true", data}).exit_code, 2);
+  EXPECT_EQ(run_audetect({"query", "--mapping", (dir_ / "missing.json").string(), "any where true", data}).exit_code, 2);
 }
 
 TEST_F(Query, BuiltinSchemaWarnsOnUnknownField) {
-  Proc r = audetect({"query", "--format", "ids", "any where custom.thing == \"x\"", events_});
+  Proc r = run_audetect({"query", "--format", "ids", "any where custom.thing == \"x\"", events_});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(contains(r.err, "custom.thing")) << r.err;
 }
@@ -196,13 +155,13 @@ TEST_F(Query, TimestampAndTiebreakerFields) {
 {"ts": "20", "n": 1, "event": {"id": "a"}}
 {"ts": "10", "n": 9, "event": {"id": "c"}}
 )");
-  Proc r = audetect({"query", "-q", "--format", "ids", "--timestamp-field", "ts", "--tiebreaker-field", "n",
+  Proc r = run_audetect({"query", "-q", "--format", "ids", "--timestamp-field", "ts", "--tiebreaker-field", "n",
                     "any where true", data});
   EXPECT_EQ(r.out, "c\na\nb\n");
 }
 
 TEST_F(Query, MissingFileIsRuntimeFailure) {
-  Proc r = audetect({"query", "any where true", (dir_ / "nope.ndjson").string()});
+  Proc r = run_audetect({"query", "any where true", (dir_ / "nope.ndjson").string()});
   EXPECT_EQ(r.exit_code, 1);
 }
 
@@ -213,7 +172,7 @@ TEST_F(Query, RawAuditLogNormalizedOnTheFly) {
                           "egid=0 sgid=0 fsgid=0 tty=pts0 ses=1 comm=\"lsmod\" exe=\"/usr/bin/kmod\" key=(null)\n"
                           "type=EXECVE msg=audit(1700000000.123:42): argc=1 a0=\"lsmod\"\n"
                           "type=EOE msg=audit(1700000000.123:42): \n");
-  Proc r = audetect({"query", "-q", "--no-resolve", "--format", "ids", "--id-field", "process.pid",
+  Proc r = run_audetect({"query", "-q", "--no-resolve", "--format", "ids", "--id-field", "process.pid",
                     "process where event.action == \"executed\"", log});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "4242\n");
@@ -226,8 +185,8 @@ TEST_F(Query, SmallOrderBufferSameResultsOnOrderedInput) {
             "\", \"category\": \"" + (i % 2 ? "file" : "process") + "\"}, \"host\": {\"id\": \"h\"}}\n";
   std::string f = write("ordered.ndjson", data);
   for (const char* q : {"any where true", "sequence by host.id [process where true] [file where true]"}) {
-    Proc big = audetect({"query", "-q", "--format", "ids", q, f});
-    Proc small = audetect({"query", "-q", "--format", "ids", "--order-buffer", "2", q, f});
+    Proc big = run_audetect({"query", "-q", "--format", "ids", q, f});
+    Proc small = run_audetect({"query", "-q", "--format", "ids", "--order-buffer", "2", q, f});
     EXPECT_EQ(big.exit_code, 0);
     EXPECT_EQ(small.out, big.out) << q;
     EXPECT_EQ(lines(big.out), std::string(q).starts_with("any") ? 50u : 25u);

@@ -1,8 +1,7 @@
 // `audetect rules list|show|validate`, run as a real process.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <spawn.h>
-#include <sys/wait.h>
+
+#include "cli_runner.h"
 #include <unistd.h>
 
 #include <filesystem>
@@ -11,54 +10,14 @@
 #include <string>
 #include <vector>
 
-extern char** environ;
-
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Outcome {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using Outcome = audetect::testing::CliRun;
 
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
-// Runs the audetect binary with `args` (no shell), capturing stdout and stderr through temporary files.
-Outcome audetect(std::vector<std::string> args) {
-  static int counter = 0;
-  fs::path base = fs::temp_directory_path() / ("audetect_cli_rules_" + std::to_string(getpid()) + "_" +
-                                              std::to_string(counter++));
-  fs::path out_path = base.string() + ".out", err_path = base.string() + ".err";
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  args.insert(args.begin(), AUDETECT_BINARY);
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  Outcome run;
-  if (posix_spawn(&pid, AUDETECT_BINARY, &actions, nullptr, argv.data(), environ) == 0) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  posix_spawn_file_actions_destroy(&actions);
-  run.out = slurp(out_path);
-  run.err = slurp(err_path);
-  fs::remove(out_path);
-  fs::remove(err_path);
-  return run;
-}
+using audetect::testing::run_audetect;
 
 // A `show` field line: the label and colon padded to 22 columns, then the value.
 std::string field(std::string_view label, std::string_view value) {
@@ -113,7 +72,7 @@ query = '''
 }
 
 TEST(RulesCli, ListShowsTheBundledRule) {
-  Outcome r = audetect({"rules", "list"});
+  Outcome r = run_audetect({"rules", "list"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   std::istringstream lines(r.out);
   std::string header, row;
@@ -140,7 +99,7 @@ TEST(RulesCli, ListShowsTheBundledRule) {
 
 TEST(RulesCli, ShowPrintsEverything) {
   for (const std::string& key : {kShippedId, std::string("enumeration of kernel modules via PROC")}) {
-    Outcome r = audetect({"rules", "show", key});
+    Outcome r = run_audetect({"rules", "show", key});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     for (const std::string& expected : std::vector<std::string>
          {"Enumeration of Kernel Modules via Proc", "rule_id:", field("version", "2"), field("severity", "low"),
@@ -156,19 +115,19 @@ TEST(RulesCli, ShowPrintsEverything) {
 }
 
 TEST(RulesCli, ShowUnknownRuleFails) {
-  Outcome r = audetect({"rules", "show", "no such rule"});
+  Outcome r = run_audetect({"rules", "show", "no such rule"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(contains(r.err, "no rule with id or name \"no such rule\"")) << r.err;
 }
 
 TEST(RulesCli, UsageErrorsExitTwo) {
-  EXPECT_EQ(audetect({"rules"}).exit_code, 2);
-  EXPECT_EQ(audetect({"rules", "show"}).exit_code, 2);
-  EXPECT_EQ(audetect({"rules", "list", "--no-such-flag"}).exit_code, 2);
+  EXPECT_EQ(run_audetect({"rules"}).exit_code, 2);
+  EXPECT_EQ(run_audetect({"rules", "show"}).exit_code, 2);
+  EXPECT_EQ(run_audetect({"rules", "list", "--no-such-flag"}).exit_code, 2);
 }
 
 TEST(RulesCli, ValidateTheBundledRules) {
-  Outcome r = audetect({"rules", "validate"});
+  Outcome r = run_audetect({"rules", "validate"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_TRUE(contains(r.out, "1 files: 1 rules loaded (1 eql), 0 failed")) << r.out;
   EXPECT_TRUE(contains(r.out, "eql rules: 1, queries compiled: 1; runnable: 1")) << r.out;
@@ -177,7 +136,7 @@ TEST(RulesCli, ValidateTheBundledRules) {
 
 TEST_F(TempDir, ValidateReportsPositionsAndExitsOne) {
   fs::path bad = write("bad.toml", rule_text("severe", "file where file.path == \"/etc/shadow\""));
-  Outcome r = audetect({"rules", "validate", bad.string()});
+  Outcome r = run_audetect({"rules", "validate", bad.string()});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(contains(r.err, bad.string() + ":14:12: error: rule.severity must be one of low, medium, high, "
                                              "critical; not \"severe\""))
@@ -188,7 +147,7 @@ TEST_F(TempDir, ValidateReportsPositionsAndExitsOne) {
 TEST_F(TempDir, ValidatePlacesQueryErrorsInTheFile) {
   // Line 16 of the file is the query's first line; the unknown function starts at column 26 of line 2.
   fs::path bad = write("query.toml", rule_text("low", "file where file.path == \"/etc/shadow\" and\n  process.name : \"x\" and lenght(process.name) > 3"));
-  Outcome r = audetect({"rules", "validate", bad.string()});
+  Outcome r = run_audetect({"rules", "validate", bad.string()});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_TRUE(contains(r.err, bad.string() + ":17:26: error: query E302")) << r.err;
   EXPECT_TRUE(contains(r.out, "1 rules loaded (1 eql)")) << r.out;
@@ -198,7 +157,7 @@ TEST_F(TempDir, ValidatePlacesQueryErrorsInTheFile) {
 TEST_F(TempDir, ListLoadsGoodFilesAndReportsBadOnes) {
   write("good.toml", rule_text("low", "file where true"));
   write("bad.toml", "[rule\n");
-  Outcome r = audetect({"rules", "list", "--rules", dir_.string()});
+  Outcome r = run_audetect({"rules", "list", "--rules", dir_.string()});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(contains(r.out, "Shadow File Read")) << r.out;
   EXPECT_TRUE(contains(r.err, (dir_ / "bad.toml").string() + ":1:6: error: invalid TOML")) << r.err;
@@ -206,13 +165,13 @@ TEST_F(TempDir, ListLoadsGoodFilesAndReportsBadOnes) {
 
 TEST(RulesCli, CorpusRulesLoadAndNonEqlAreNotRunnableYet) {
   if (!fs::exists(kCorpusRules)) GTEST_SKIP() << "corpus not found at " << kCorpusRules;
-  Outcome r = audetect({"rules", "validate", kCorpusRules.string()});
+  Outcome r = run_audetect({"rules", "validate", kCorpusRules.string()});
   std::printf("%s", r.out.c_str());
   EXPECT_TRUE(contains(r.out, "524 files: 524 rules loaded")) << r.out;
   EXPECT_TRUE(contains(r.out, "not runnable: 63 (rule type new_terms is not runnable yet)")) << r.out;
   EXPECT_TRUE(contains(r.out, "not runnable: 21 (rule type esql is not runnable yet)")) << r.out;
 
-  Outcome list = audetect({"rules", "list", "--rules", (kCorpusRules / "linux").string()});
+  Outcome list = run_audetect({"rules", "list", "--rules", (kCorpusRules / "linux").string()});
   EXPECT_TRUE(contains(list.out, "no: rule type threshold is not runnable yet")) << list.out;
 }
 

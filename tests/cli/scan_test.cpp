@@ -1,8 +1,7 @@
 // `audetect scan`, run as a real process over the labelled real capture.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <spawn.h>
-#include <sys/wait.h>
+
+#include "cli_runner.h"
 #include <unistd.h>
 
 #include <filesystem>
@@ -12,26 +11,15 @@
 #include <string>
 #include <vector>
 
-extern char** environ;
-
 namespace fs = std::filesystem;
 
 namespace {
 
 const std::string kLog = std::string(AUDETECT_SOURCE_DIR) + "/tests/engine/testdata/real/seed-raw.log";
 
-struct RunResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using RunResult = audetect::testing::CliRun;
 
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string slurp(const fs::path& path) { return audetect::testing::slurp_file(path); }
 
 fs::path temp_path(const std::string& tag) {
   static int counter = 0;
@@ -39,33 +27,7 @@ fs::path temp_path(const std::string& tag) {
          ("audetect_cli_scan_" + std::to_string(getpid()) + "_" + std::to_string(counter++) + "_" + tag);
 }
 
-// Runs the binary with `args` (no shell); stdin from /dev/null, stdout and stderr captured.
-RunResult audetect(std::vector<std::string> args) {
-  fs::path base = temp_path("run");
-  fs::path out_path = base.string() + ".out", err_path = base.string() + ".err";
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  args.insert(args.begin(), AUDETECT_BINARY);
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  RunResult run;
-  if (posix_spawn(&pid, AUDETECT_BINARY, &actions, nullptr, argv.data(), environ) == 0) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  posix_spawn_file_actions_destroy(&actions);
-  run.out = slurp(out_path);
-  run.err = slurp(err_path);
-  fs::remove(out_path);
-  fs::remove(err_path);
-  return run;
-}
+using audetect::testing::run_audetect;
 
 // How many alerts the labels expect for seed-raw.log: the length of its `alert_serials` array in
 // expected.json (read with plain string search: this test links no JSON reader).
@@ -98,7 +60,7 @@ std::string field(const std::string& doc, const std::string& key) {
 }
 
 TEST(Scan, BundledRuleOverTheRealCaptureWritesOneAlertPerLabelledEvent) {
-  RunResult r = audetect({"scan", kLog});
+  RunResult r = run_audetect({"scan", kLog});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto alerts = lines(r.out);
   EXPECT_EQ(alerts.size(), kExpectedAlerts) << r.err;
@@ -116,7 +78,7 @@ TEST(Scan, BundledRuleOverTheRealCaptureWritesOneAlertPerLabelledEvent) {
 }
 
 TEST(Scan, BulkFormatPairsEachAlertWithACreateActionForTheAlertsIndex) {
-  RunResult r = audetect({"scan", "--format", "bulk", "-q", kLog});
+  RunResult r = run_audetect({"scan", "--format", "bulk", "-q", kLog});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto l = lines(r.out);
   ASSERT_EQ(l.size(), 2 * kExpectedAlerts);
@@ -128,7 +90,7 @@ TEST(Scan, BulkFormatPairsEachAlertWithACreateActionForTheAlertsIndex) {
 }
 
 TEST(Scan, TableFormatHasAHeaderAndOneRowPerAlert) {
-  RunResult r = audetect({"scan", "--format", "table", kLog});
+  RunResult r = run_audetect({"scan", "--format", "table", kLog});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto l = lines(r.out);
   ASSERT_EQ(l.size(), kExpectedAlerts + 1);
@@ -140,14 +102,14 @@ TEST(Scan, TableFormatHasAHeaderAndOneRowPerAlert) {
 
 TEST(Scan, OutputFileIsAppendedAndStateSuppressesRepeats) {
   fs::path out = temp_path("alerts.ndjson"), state = temp_path("state");
-  RunResult a = audetect({"scan", "-q", "--output", out.string(), kLog});
+  RunResult a = run_audetect({"scan", "-q", "--output", out.string(), kLog});
   ASSERT_EQ(a.exit_code, 0) << a.err;
   EXPECT_TRUE(a.out.empty());
-  RunResult b = audetect({"scan", "-q", "--output", out.string(), "--state", state.string(), kLog});
+  RunResult b = run_audetect({"scan", "-q", "--output", out.string(), "--state", state.string(), kLog});
   ASSERT_EQ(b.exit_code, 0) << b.err;
   EXPECT_EQ(lines(slurp(out)).size(), 2 * kExpectedAlerts);  // appended, not replaced
   // The state file remembers the ids: the same log scanned again writes nothing new.
-  RunResult c = audetect({"scan", "--output", out.string(), "--state", state.string(), kLog});
+  RunResult c = run_audetect({"scan", "--output", out.string(), "--state", state.string(), kLog});
   ASSERT_EQ(c.exit_code, 0) << c.err;
   EXPECT_EQ(lines(slurp(out)).size(), 2 * kExpectedAlerts);
   EXPECT_NE(c.err.find("alerts 0"), std::string::npos) << c.err;
@@ -157,26 +119,26 @@ TEST(Scan, OutputFileIsAppendedAndStateSuppressesRepeats) {
 
 TEST(Scan, EcsNdjsonGivesTheSameAlertsAsTheRawLog) {
   // normalize the log to ECS NDJSON, then scan that: identical alert ids (same source identity).
-  RunResult n = audetect({"normalize", "-q", kLog});
+  RunResult n = run_audetect({"normalize", "-q", kLog});
   ASSERT_EQ(n.exit_code, 0) << n.err;
   fs::path ecs = temp_path("events.ndjson");
   std::ofstream(ecs) << n.out;
-  RunResult from_raw = audetect({"scan", "-q", kLog});
-  RunResult from_ecs = audetect({"scan", "-q", ecs.string()});
+  RunResult from_raw = run_audetect({"scan", "-q", kLog});
+  RunResult from_ecs = run_audetect({"scan", "-q", ecs.string()});
   ASSERT_EQ(from_ecs.exit_code, 0) << from_ecs.err;
   auto a = lines(from_raw.out), b = lines(from_ecs.out);
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(field(a[i], "kibana.alert.uuid"), field(b[i], "kibana.alert.uuid"));
   // Both inputs at once: every source is seen twice, but alerted once.
-  RunResult mixed = audetect({"scan", "-q", kLog, ecs.string()});
+  RunResult mixed = run_audetect({"scan", "-q", kLog, ecs.string()});
   ASSERT_EQ(mixed.exit_code, 0) << mixed.err;
   EXPECT_EQ(lines(mixed.out).size(), kExpectedAlerts);
   fs::remove(ecs);
 }
 
 TEST(Scan, PrefilterSkipsUnmatchableEventsWithoutChangingTheAlerts) {
-  RunResult fast = audetect({"scan", kLog});
-  RunResult full = audetect({"scan", "--no-prefilter", kLog});
+  RunResult fast = run_audetect({"scan", kLog});
+  RunResult full = run_audetect({"scan", "--no-prefilter", kLog});
   ASSERT_EQ(fast.exit_code, 0) << fast.err;
   ASSERT_EQ(full.exit_code, 0) << full.err;
   // Byte for byte (same alerts, order and execution times) but for the rule load time.
@@ -188,19 +150,19 @@ TEST(Scan, PrefilterSkipsUnmatchableEventsWithoutChangingTheAlerts) {
   EXPECT_NE(fast.err.find("prefilter: "), std::string::npos) << fast.err;
   EXPECT_NE(fast.err.find("left out before parsing"), std::string::npos) << fast.err;
   // --resolve-paths makes file.path derived, so the seed rule gives no literal: the prefilter is off.
-  RunResult resolved = audetect({"scan", "--resolve-paths", kLog});
+  RunResult resolved = run_audetect({"scan", "--resolve-paths", kLog});
   EXPECT_NE(resolved.err.find("prefilter: off"), std::string::npos) << resolved.err;
   EXPECT_GT(lines(resolved.out).size(), kExpectedAlerts);
 }
 
 TEST(Scan, UsageAndRuntimeErrorsHaveTheirExitCodes) {
-  RunResult bad_rules = audetect({"scan", "--rules", "/nonexistent/rules", kLog});
+  RunResult bad_rules = run_audetect({"scan", "--rules", "/nonexistent/rules", kLog});
   EXPECT_EQ(bad_rules.exit_code, 2);
   EXPECT_NE(bad_rules.err.find("/nonexistent/rules"), std::string::npos);
-  RunResult bad_format = audetect({"scan", "--format", "xml", kLog});
+  RunResult bad_format = run_audetect({"scan", "--format", "xml", kLog});
   EXPECT_EQ(bad_format.exit_code, 2);
   // A missing input is a runtime failure; the other inputs are still scanned.
-  RunResult missing = audetect({"scan", "-q", "/nonexistent/audit.log", kLog});
+  RunResult missing = run_audetect({"scan", "-q", "/nonexistent/audit.log", kLog});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("/nonexistent/audit.log"), std::string::npos);
   EXPECT_EQ(lines(missing.out).size(), kExpectedAlerts);
