@@ -13,9 +13,10 @@ all: release
 deps:
 	@bash scripts/install-deps.sh
 
+# `make` and `make demo` build the program only; `make bench` adds the benchmarks.
 release: deps
 	@cmake --preset release >/dev/null
-	@cmake --build $(RELEASE) -j $(JOBS)
+	@cmake --build $(RELEASE) -j $(JOBS) --target audetect
 
 debug: deps
 	@cmake --preset debug -DAUDETECT_WERROR=$(WERROR) >/dev/null
@@ -32,6 +33,7 @@ demo: release
 	@bash scripts/demo.sh $(RELEASE)/audetect
 
 bench: release
+	@cmake --build $(RELEASE) -j $(JOBS)
 	@bash bench/run.sh $(RELEASE)
 
 fuzz: deps
