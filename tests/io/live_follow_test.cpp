@@ -6,6 +6,8 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+
+#include "live_process.h"
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <signal.h>
@@ -29,22 +31,10 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-std::optional<fs::path> find_audetect_binary() {
-  std::error_code ec;
-  fs::path dir = fs::read_symlink("/proc/self/exe", ec).parent_path();
-  for (int up = 0; up < 5 && !dir.empty(); ++up, dir = dir.parent_path()) {
-    fs::path candidate = dir / "audetect";
-    if (fs::is_regular_file(candidate, ec) && ::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return std::nullopt;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using audetect::testing::find_audetect_binary;
+using audetect::testing::slurp;
+using audetect::testing::spawn;
+using audetect::testing::wait_exit;
 
 std::vector<std::string> read_lines(const fs::path& p) {
   std::vector<std::string> out;
@@ -81,28 +71,6 @@ std::vector<uint64_t> alert_sequences(const std::string& ndjson) {
   }
   std::sort(out.begin(), out.end());
   return out;
-}
-
-pid_t spawn(const std::vector<std::string>& argv, const fs::path& out_file, const fs::path& err_file) {
-  pid_t pid = ::fork();
-  if (pid != 0) return pid;
-  ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // a dying test takes its watch down cleanly (it restores the kernel)
-  int out = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  int err = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  if (out >= 0) ::dup2(out, 1);
-  if (err >= 0) ::dup2(err, 2);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  ::execv(args[0], args.data());
-  ::_exit(127);
-}
-
-int wait_exit(pid_t pid) {
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 bool wait_for(const fs::path& file, const std::string& text, int seconds) {

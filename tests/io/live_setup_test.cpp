@@ -3,6 +3,8 @@
 // reported with its rule file. Holds the kernel audit lock and restores the kernel's rules afterwards.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+
+#include "live_process.h"
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -24,22 +26,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::optional<fs::path> find_audetect_binary() {
-  std::error_code ec;
-  fs::path dir = fs::read_symlink("/proc/self/exe", ec).parent_path();
-  for (int up = 0; up < 5 && !dir.empty(); ++up, dir = dir.parent_path()) {
-    fs::path candidate = dir / "audetect";
-    if (fs::is_regular_file(candidate, ec) && ::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return std::nullopt;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using audetect::testing::find_audetect_binary;
+using audetect::testing::slurp;
 
 struct CommandRun {
   int rc = -1;

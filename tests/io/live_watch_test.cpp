@@ -7,6 +7,8 @@
 // and puts back the kernel's rules, enabled flag and pid afterwards, also when it fails.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+
+#include "live_process.h"
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -35,22 +37,10 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-std::optional<fs::path> find_audetect_binary() {
-  std::error_code ec;
-  fs::path dir = fs::read_symlink("/proc/self/exe", ec).parent_path();
-  for (int up = 0; up < 5 && !dir.empty(); ++up, dir = dir.parent_path()) {
-    fs::path candidate = dir / "audetect";
-    if (fs::is_regular_file(candidate, ec) && ::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return std::nullopt;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using audetect::testing::find_audetect_binary;
+using audetect::testing::slurp;
+using audetect::testing::spawn;
+using audetect::testing::wait_exit;
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;
@@ -59,28 +49,6 @@ std::vector<std::string> lines_of(const std::string& text) {
   while (std::getline(in, line))
     if (!line.empty()) out.push_back(line);
   return out;
-}
-
-pid_t spawn(const std::vector<std::string>& argv, const std::string& out_file, const std::string& err_file) {
-  pid_t pid = ::fork();
-  if (pid != 0) return pid;
-  ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // a dying test takes its watch down cleanly (it restores the kernel)
-  int out = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  int err = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  if (out >= 0) ::dup2(out, 1);
-  if (err >= 0) ::dup2(err, 2);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  ::execv(args[0], args.data());
-  ::_exit(127);
-}
-
-int wait_exit(pid_t pid) {
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 // Exit codes of the namespace child, each a distinct failure the parent reports.
