@@ -388,30 +388,26 @@ void EcsNormalizer::Impl::emit_users(Obj& root, Obj& auditd) {
   EventBuilder& b = root.builder();
   UserBlock u;
   bool any_id = false;
-  // addUser: ids (unset ones skipped) then names.
+  // addUser: ids (unset ones skipped) then names, into the entity each id field belongs to.
+  auto slot_for = [&u](std::string_view key) -> IdName* {
+    if (key == "uid") return &u.user;
+    if (key == "gid") return &u.group;
+    if (key == "euid") return &u.effective;
+    if (key == "egid") return &u.effective_group;
+    if (key == "suid") return &u.saved;
+    if (key == "sgid") return &u.saved_group;
+    if (key == "fsuid") return &u.fs;
+    if (key == "fsgid") return &u.fs_group;
+    if (key == "auid") return &u.audit;
+    return nullptr;
+  };
   for (const FlatMap::Entry& e : co.user_ids.items()) {
     if (is_unset_id(e.value)) continue;
     any_id = true;
-    if (e.key == "uid") u.user.id = e.value;
-    else if (e.key == "gid") u.group.id = e.value;
-    else if (e.key == "euid") u.effective.id = e.value;
-    else if (e.key == "egid") u.effective_group.id = e.value;
-    else if (e.key == "suid") u.saved.id = e.value;
-    else if (e.key == "sgid") u.saved_group.id = e.value;
-    else if (e.key == "fsuid") u.fs.id = e.value;
-    else if (e.key == "fsgid") u.fs_group.id = e.value;
-    else if (e.key == "auid") u.audit.id = e.value;
+    if (IdName* slot = slot_for(e.key)) slot->id = e.value;
   }
   for (const FlatMap::Entry& e : co.user_names.items()) {
-    if (e.key == "uid") u.user.name = e.value;
-    else if (e.key == "gid") u.group.name = e.value;
-    else if (e.key == "euid") u.effective.name = e.value;
-    else if (e.key == "egid") u.effective_group.name = e.value;
-    else if (e.key == "suid") u.saved.name = e.value;
-    else if (e.key == "sgid") u.saved_group.name = e.value;
-    else if (e.key == "fsuid") u.fs.name = e.value;
-    else if (e.key == "fsgid") u.fs_group.name = e.value;
-    else if (e.key == "auid") u.audit.name = e.value;
+    if (IdName* slot = slot_for(e.key)) slot->name = e.value;
   }
 
   // setECSEntity: mapped entities overwrite, and an unset id removes the field.
