@@ -39,6 +39,51 @@ constexpr size_t kMaxNodes = 256;
 
 }  // namespace
 
+namespace {
+
+// Views that point into the record's own text are rebased onto the copy; everything else
+// (decoded values, names the parser made up) is copied.
+std::string_view rebase(std::string_view v, std::string_view from, std::string_view to, Arena& arena) {
+  if (v.empty()) return {};
+  if (v.data() >= from.data() && v.data() + v.size() <= from.data() + from.size()) {
+    return to.substr(static_cast<size_t>(v.data() - from.data()), v.size());
+  }
+  return arena.copy(v);
+}
+
+}  // namespace
+
+void copy_record(const AuditRecord& in, AuditRecord& r, Arena& arena) {
+  r.type = in.type;
+  r.time_ms = in.time_ms;
+  r.serial = in.serial;
+  r.node = arena.copy(in.node);
+  r.text = arena.copy(in.text);
+  auto* fields = arena.allocate_array<AuditField>(in.fields.size());
+  for (size_t i = 0; i < in.fields.size(); ++i) {
+    fields[i].name = rebase(in.fields[i].name, in.text, r.text, arena);
+    fields[i].value = rebase(in.fields[i].value, in.text, r.text, arena);
+  }
+  r.fields = {fields, in.fields.size()};
+  auto* tags = arena.allocate_array<std::string_view>(in.tags.size());
+  for (size_t i = 0; i < in.tags.size(); ++i) tags[i] = rebase(in.tags[i], in.text, r.text, arena);
+  r.tags = {tags, in.tags.size()};
+  r.error = arena.copy(in.error);
+}
+
+AuditEvent copy_event(const AuditEvent& in, Arena& arena) {
+  AuditEvent out = in;
+  out.node = arena.copy(in.node);
+  auto* records = arena.allocate_array<AuditRecord>(in.records.size());
+  for (size_t i = 0; i < in.records.size(); ++i) {
+    new (&records[i]) AuditRecord();
+    copy_record(in.records[i], records[i], arena);
+    records[i].node = out.node;
+  }
+  out.records = {records, in.records.size()};
+  return out;
+}
+
 struct EventAssembler::Impl {
   struct Group {
     uint32_t serial = 0;
@@ -113,36 +158,10 @@ struct EventAssembler::Impl {
     node.pending.insert(pos, g);
   }
 
-  // Views that point into the record's own text are rebased onto the copy; everything else
-  // (decoded values, names the parser made up) is copied.
-  static std::string_view rebase(std::string_view v, std::string_view from, std::string_view to,
-                                 Arena& arena) {
-    if (v.empty()) return {};
-    if (v.data() >= from.data() && v.data() + v.size() <= from.data() + from.size()) {
-      return to.substr(static_cast<size_t>(v.data() - from.data()), v.size());
-    }
-    return arena.copy(v);
-  }
-
   void store(Group& g, const Node& node, const AuditRecord& in) {
     AuditRecord& r = g.records.emplace_back();
-    r.type = in.type;
-    r.time_ms = in.time_ms;
-    r.serial = in.serial;
+    copy_record(in, r, g.arena);
     r.node = node.name;
-    r.text = g.arena.copy(in.text);
-    auto* fields = g.arena.allocate_array<AuditField>(in.fields.size());
-    for (size_t i = 0; i < in.fields.size(); ++i) {
-      fields[i].name = rebase(in.fields[i].name, in.text, r.text, g.arena);
-      fields[i].value = rebase(in.fields[i].value, in.text, r.text, g.arena);
-    }
-    r.fields = {fields, in.fields.size()};
-    auto* tags = g.arena.allocate_array<std::string_view>(in.tags.size());
-    for (size_t i = 0; i < in.tags.size(); ++i) {
-      tags[i] = rebase(in.tags[i], in.text, r.text, g.arena);
-    }
-    r.tags = {tags, in.tags.size()};
-    r.error = g.arena.copy(in.error);
   }
 
   static size_t record_bytes(const AuditRecord& r) {

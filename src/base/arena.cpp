@@ -4,25 +4,33 @@
 
 namespace audetect {
 
-void* Arena::allocate(size_t size, size_t align) {
+void Arena::enter_chunk(size_t index) {
+  current_ = index;
+  cur_ = reinterpret_cast<char*>(chunks_[index].data.get());
+  end_ = cur_ + chunks_[index].size;
+}
+
+void* Arena::allocate_slow(size_t size, size_t align) {
   if (size == 0) size = 1;
-  while (current_ < chunks_.size()) {
-    Chunk& c = chunks_[current_];
-    uintptr_t base = reinterpret_cast<uintptr_t>(c.data.get());
-    uintptr_t p = (base + used_ + align - 1) & ~(uintptr_t{align} - 1);
-    if (p + size <= base + c.size) {
-      used_ = p + size - base;
+  for (;;) {
+    uintptr_t p = (reinterpret_cast<uintptr_t>(cur_) + align - 1) & ~(uintptr_t{align} - 1);
+    if (cur_ && p + size <= reinterpret_cast<uintptr_t>(end_)) {
+      cur_ = reinterpret_cast<char*>(p + size);
       return reinterpret_cast<void*>(p);
     }
-    ++current_;
-    used_ = 0;
+    if (cur_ && current_ + 1 < chunks_.size()) {
+      enter_chunk(current_ + 1);
+      continue;
+    }
+    if (!cur_ && !chunks_.empty()) {  // after reset(): start over in the first kept chunk
+      enter_chunk(0);
+      continue;
+    }
+    size_t n = std::max(chunk_size_, size + align);
+    chunks_.push_back(Chunk{std::make_unique<std::byte[]>(n), n});
+    reserved_ += n;
+    enter_chunk(chunks_.size() - 1);
   }
-  size_t n = std::max(chunk_size_, size + align);
-  chunks_.push_back(Chunk{std::make_unique<std::byte[]>(n), n});
-  reserved_ += n;
-  current_ = chunks_.size() - 1;
-  used_ = 0;
-  return allocate(size, align);
 }
 
 void Arena::reset() {
@@ -36,7 +44,7 @@ void Arena::reset() {
     return false;
   });
   current_ = 0;
-  used_ = 0;
+  cur_ = end_ = nullptr;  // the slow path re-enters the first chunk
 }
 
 }  // namespace audetect

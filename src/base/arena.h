@@ -3,9 +3,11 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace audetect {
@@ -15,10 +17,27 @@ class Arena {
   explicit Arena(size_t chunk_size = 16 * 1024) : chunk_size_(chunk_size) {}
   Arena(const Arena&) = delete;
   Arena& operator=(const Arena&) = delete;
-  Arena(Arena&&) noexcept = default;
-  Arena& operator=(Arena&&) noexcept = default;
+  Arena(Arena&& o) noexcept { *this = std::move(o); }
+  Arena& operator=(Arena&& o) noexcept {
+    chunks_ = std::move(o.chunks_);
+    current_ = std::exchange(o.current_, 0);
+    cur_ = std::exchange(o.cur_, nullptr);
+    end_ = std::exchange(o.end_, nullptr);
+    chunk_size_ = o.chunk_size_;
+    reserved_ = std::exchange(o.reserved_, 0);
+    o.chunks_.clear();
+    return *this;
+  }
 
-  void* allocate(size_t size, size_t align = alignof(std::max_align_t));
+  // Inline bump within the current chunk; a new chunk (or a too-big request) takes the slow path.
+  void* allocate(size_t size, size_t align = alignof(std::max_align_t)) {
+    uintptr_t p = (reinterpret_cast<uintptr_t>(cur_) + align - 1) & ~(uintptr_t{align} - 1);
+    if (size != 0 && p + size <= reinterpret_cast<uintptr_t>(end_)) {
+      cur_ = reinterpret_cast<char*>(p + size);
+      return reinterpret_cast<void*>(p);
+    }
+    return allocate_slow(size, align);
+  }
 
   template <class T>
   T* allocate_array(size_t n) {
@@ -41,10 +60,14 @@ class Arena {
     std::unique_ptr<std::byte[]> data;
     size_t size;
   };
+  void* allocate_slow(size_t size, size_t align);
+  void enter_chunk(size_t index);
+
   std::vector<Chunk> chunks_;
-  size_t current_ = 0;  // index of the chunk being filled
-  size_t used_ = 0;     // bytes used in chunks_[current_]
-  size_t chunk_size_;
+  size_t current_ = 0;     // index of the chunk being filled
+  char* cur_ = nullptr;    // next free byte of chunks_[current_]
+  char* end_ = nullptr;    // end of chunks_[current_]
+  size_t chunk_size_ = 16 * 1024;
   size_t reserved_ = 0;
 };
 

@@ -2,8 +2,16 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "event/json.h"
 #include "io/source.h"
@@ -18,6 +26,74 @@ bool parse_input_format(std::string_view name, InputFormat* out) {
   return true;
 }
 
+namespace {
+
+// One ECS NDJSON line into `builder`: true when it now holds an event. `warning` is set for a line
+// that is skipped or repaired.
+bool read_json_line(JsonEventReader& reader, EventBuilder& builder, std::string_view line,
+                    std::string* warning) {
+  JsonError err;
+  bool repaired = false;
+  switch (reader.parse(line, builder, &err, &repaired)) {
+    case JsonEventReader::Outcome::kIgnored: return false;
+    case JsonEventReader::Outcome::kError:
+      *warning = err.column ? "column " + std::to_string(err.column) + ": " + err.reason : err.reason;
+      return false;
+    case JsonEventReader::Outcome::kEvent:
+      if (repaired) *warning = "invalid UTF-8 replaced with U+FFFD";
+      return true;
+  }
+  return false;
+}
+
+struct DeferredWarning {
+  uint32_t source = 0;  // index into Batch::sources
+  uint64_t line = 0;
+  std::string reason;
+};
+
+// A slice of the input for one worker: copies of its assembled events and ECS lines in input order,
+// then the bytes rendered from them. Batches are recycled, so their storage is reused.
+struct Batch {
+  struct Item {
+    audit::AuditEvent event;  // an audit event, when line is empty
+    std::string_view line;    // an ECS JSON line
+    uint32_t source = 0;
+    uint64_t line_no = 0;
+  };
+  Arena arena{256 * 1024};
+  std::vector<Item> items;
+  std::vector<std::string> sources;  // names of the files the items and warnings come from
+  std::vector<DeferredWarning> warnings;
+  size_t bytes = 0;  // input bytes copied in, to bound the batch
+  std::string out;
+  uint64_t json_events = 0;
+  std::exception_ptr error;
+  bool done = false;  // guarded by the pipeline's mutex
+
+  void clear() {
+    arena.reset();
+    items.clear();
+    sources.clear();
+    warnings.clear();
+    bytes = 0;
+    out.clear();
+    json_events = 0;
+    error = nullptr;
+    done = false;
+  }
+  uint32_t source_index(std::string_view name) {
+    if (sources.empty() || sources.back() != name) sources.emplace_back(name);
+    return static_cast<uint32_t>(sources.size() - 1);
+  }
+};
+
+constexpr size_t kBatchItems = 256;
+constexpr size_t kBatchBytes = 512 * 1024;
+constexpr size_t kOutputFlushBytes = 1 << 20;
+
+}  // namespace
+
 struct EventPipeline::Impl {
   PipelineOptions options;
   Consumer consumer;
@@ -31,32 +107,206 @@ struct EventPipeline::Impl {
   std::string reason;
   int64_t last_expire_ms = 0;
 
+  // Parallel mode.
+  Renderer render;
+  Writer write;
+  std::string out;  // workers == 0: rendered bytes not yet written
+  std::vector<std::thread> threads;
+  std::mutex mu;
+  std::condition_variable work_cv;  // a batch was queued, or stopping
+  std::condition_variable done_cv;  // a batch is done
+  std::deque<Batch*> queue;         // submitted, not yet taken by a worker
+  bool stopping = false;
+  std::deque<Batch*> in_flight;     // submitted, in input order (feeding thread only)
+  std::vector<std::unique_ptr<Batch>> batches;
+  std::vector<Batch*> free_batches;
+  Batch* filling = nullptr;
+  size_t max_in_flight = 0;
+
   Impl(PipelineOptions o, Consumer c)
       : options(std::move(o)),
         consumer(std::move(c)),
         normalizer(options.normalizer),
         assembler([this](const audit::AuditEvent& e) { on_audit_event(e); }, options.assembler) {}
 
+  ~Impl() { stop_workers(); }
+
+  bool deferred() const { return !threads.empty(); }
+
   void on_audit_event(const audit::AuditEvent& e) {
     ++stats.audit_events;
+    if (deferred()) {
+      Batch& b = batch();
+      Batch::Item& item = b.items.emplace_back();
+      item.event = audit::copy_event(e, b.arena);
+      for (const audit::AuditRecord& r : e.records) b.bytes += r.text.size();
+      submit_if_full();
+      return;
+    }
     normalizer.normalize(e, builder);
     consumer(builder.finish());
   }
+
+  void start_workers(unsigned n) {
+    if (options.normalizer.add_host_metadata && !options.normalizer.host) {
+      // Once for all workers, not per normalizer.
+      options.normalizer.host = std::make_shared<const ecs::HostInfo>(ecs::collect_host_info());
+    }
+    max_in_flight = 2 * size_t{n} + 2;
+    for (unsigned i = 0; i < n; ++i) threads.emplace_back([this] { work(); });
+  }
+
+  void stop_workers() {
+    {
+      std::lock_guard lock(mu);
+      stopping = true;
+    }
+    work_cv.notify_all();
+    for (std::thread& t : threads) t.join();
+    threads.clear();
+  }
+
+  void work() {
+    ecs::EcsNormalizer own_normalizer(options.normalizer);
+    EventBuilder own_builder;
+    JsonEventReader own_json;
+    std::string warning;
+    for (;;) {
+      Batch* b;
+      {
+        std::unique_lock lock(mu);
+        work_cv.wait(lock, [&] { return stopping || !queue.empty(); });
+        if (queue.empty()) return;
+        b = queue.front();
+        queue.pop_front();
+      }
+      try {
+        for (const Batch::Item& item : b->items) {
+          if (item.line.empty()) {
+            own_normalizer.normalize(item.event, own_builder);
+            render(own_builder.finish(), b->out);
+            continue;
+          }
+          warning.clear();
+          if (read_json_line(own_json, own_builder, item.line, &warning)) {
+            if (!warning.empty()) b->warnings.push_back({item.source, item.line_no, warning});
+            ++b->json_events;
+            render(own_builder.finish(), b->out);
+          } else if (!warning.empty()) {
+            b->warnings.push_back({item.source, item.line_no, warning});
+          }
+        }
+      } catch (...) {
+        b->error = std::current_exception();
+      }
+      {
+        std::lock_guard lock(mu);
+        b->done = true;
+      }
+      done_cv.notify_all();
+    }
+  }
+
+  Batch& batch() {
+    if (!filling) {
+      if (free_batches.empty()) {
+        batches.push_back(std::make_unique<Batch>());
+        filling = batches.back().get();
+      } else {
+        filling = free_batches.back();
+        free_batches.pop_back();
+      }
+      filling->clear();
+    }
+    return *filling;
+  }
+
+  void submit_if_full() {
+    if (filling->items.size() >= kBatchItems || filling->bytes >= kBatchBytes) submit();
+  }
+
+  void submit() {
+    if (!filling || (filling->items.empty() && filling->warnings.empty())) return;
+    Batch* b = filling;
+    filling = nullptr;
+    {
+      std::lock_guard lock(mu);
+      queue.push_back(b);
+    }
+    work_cv.notify_one();
+    in_flight.push_back(b);
+    while (in_flight.size() >= max_in_flight) write_oldest();
+  }
+
+  // Waits for the oldest batch, reports its warnings and writes its output.
+  void write_oldest();
+  void drain() {
+    submit();
+    while (!in_flight.empty()) write_oldest();
+  }
+  void report(std::string_view source, uint64_t line, std::string_view why);
 };
 
 EventPipeline::EventPipeline(PipelineOptions options, Consumer consumer)
     : impl_(std::make_unique<Impl>(std::move(options), std::move(consumer))) {}
 
+EventPipeline::EventPipeline(PipelineOptions options, unsigned workers, Renderer render, Writer write)
+    : impl_(std::make_unique<Impl>(std::move(options), nullptr)) {
+  Impl& m = *impl_;
+  m.render = std::move(render);
+  m.write = std::move(write);
+  if (workers > 0) {
+    m.start_workers(workers);
+    return;
+  }
+  m.consumer = [&m](const Event& e) {
+    m.render(e, m.out);
+    if (m.out.size() >= kOutputFlushBytes) {
+      m.write(m.out);
+      m.out.clear();
+    }
+  };
+}
+
 EventPipeline::~EventPipeline() = default;
+
+void EventPipeline::Impl::write_oldest() {
+  Batch* b = in_flight.front();
+  {
+    std::unique_lock lock(mu);
+    done_cv.wait(lock, [&] { return b->done; });
+  }
+  in_flight.pop_front();
+  free_batches.push_back(b);  // before anything below can throw
+  // Items and warnings of one source are in line order; a stable sort interleaves the two.
+  std::stable_sort(b->warnings.begin(), b->warnings.end(), [](const auto& x, const auto& y) {
+    return x.source != y.source ? x.source < y.source : x.line < y.line;
+  });
+  for (const DeferredWarning& w : b->warnings) report(b->sources[w.source], w.line, w.reason);
+  stats.json_events += b->json_events;
+  if (b->error) std::rethrow_exception(b->error);
+  if (!b->out.empty()) write(b->out);
+}
 
 void EventPipeline::warn(std::string_view source, uint64_t line, std::string_view reason) {
   Impl& m = *impl_;
+  if (m.deferred()) {
+    // Reported when the current batch is written, so warnings stay in input order.
+    Batch& b = m.batch();
+    b.warnings.push_back({b.source_index(source), line, std::string(reason)});
+    return;
+  }
+  m.report(source, line, reason);
+}
+
+void EventPipeline::Impl::report(std::string_view source, uint64_t line, std::string_view why) {
+  Impl& m = *this;
   ++m.stats.warnings;
   if (!m.options.warning_stream) return;
   if (m.stats.warnings <= m.options.warnings_printed) {
     std::fprintf(m.options.warning_stream, "audetect: warning: %.*s:%llu: %.*s\n",
                  static_cast<int>(source.size()), source.data(), static_cast<unsigned long long>(line),
-                 static_cast<int>(reason.size()), reason.data());
+                 static_cast<int>(why.size()), why.data());
     if (m.stats.warnings == m.options.warnings_printed) {
       std::fprintf(m.options.warning_stream,
                    "audetect: warning: further warnings are counted, not printed (see the summary)\n");
@@ -74,19 +324,22 @@ void EventPipeline::feed_line(std::string_view line, std::string_view source, ui
   bool json = m.options.format == InputFormat::kEcs ||
               (m.options.format == InputFormat::kAuto && line[first] == '{');
   if (json) {
-    JsonError err;
-    bool repaired = false;
-    switch (m.json.parse(line, m.builder, &err, &repaired)) {
-      case JsonEventReader::Outcome::kIgnored: return;
-      case JsonEventReader::Outcome::kError:
-        warn(source, line_no,
-             err.column ? "column " + std::to_string(err.column) + ": " + err.reason : err.reason);
-        return;
-      case JsonEventReader::Outcome::kEvent:
-        if (repaired) warn(source, line_no, "invalid UTF-8 replaced with U+FFFD");
-        ++m.stats.json_events;
-        m.consumer(m.builder.finish());
-        return;
+    if (m.deferred()) {
+      Batch& b = m.batch();
+      Batch::Item& item = b.items.emplace_back();
+      item.line = b.arena.copy(line);
+      item.source = b.source_index(source);
+      item.line_no = line_no;
+      b.bytes += line.size();
+      m.submit_if_full();
+      return;
+    }
+    m.reason.clear();
+    bool event = read_json_line(m.json, m.builder, line, &m.reason);
+    if (!m.reason.empty()) warn(source, line_no, m.reason);
+    if (event) {
+      ++m.stats.json_events;
+      m.consumer(m.builder.finish());
     }
     return;
   }
@@ -139,7 +392,15 @@ Status EventPipeline::read_file(const std::string& path) {
   return s.status();
 }
 
-void EventPipeline::flush() { impl_->assembler.flush(); }
+void EventPipeline::flush() {
+  Impl& m = *impl_;
+  m.assembler.flush();
+  if (m.deferred()) m.drain();
+  if (!m.out.empty()) {
+    m.write(m.out);
+    m.out.clear();
+  }
+}
 
 const PipelineStats& EventPipeline::stats() const {
   PipelineStats& st = impl_->stats;

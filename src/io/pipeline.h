@@ -46,8 +46,19 @@ class EventPipeline {
   // Called once per event, in input order (audit events in the assembler's release order).
   // The event is valid during the call only (clone() it to keep it).
   using Consumer = std::function<void(const Event&)>;
+  // Parallel mode: turns one event into output bytes (appended to `out`). Called concurrently
+  // from worker threads, so it must not touch shared state.
+  using Renderer = std::function<void(const Event& event, std::string& out)>;
+  // Receives rendered bytes in input order, on the thread that feeds the pipeline.
+  using Writer = std::function<void(std::string_view bytes)>;
 
   EventPipeline(PipelineOptions options, Consumer consumer);
+  // Parallel mode: records are parsed and assembled on the feeding thread, as in the consumer mode;
+  // events are normalized (or ECS lines parsed) and rendered in batches on `workers` threads, and
+  // the output of each batch is written in input order. Warnings are reported in input order too.
+  // workers == 0 does all of it on the feeding thread. Output is byte-identical to the consumer
+  // mode with the same renderer (given a fixed NormalizerOptions::clock_ms).
+  EventPipeline(PipelineOptions options, unsigned workers, Renderer render, Writer write);
   ~EventPipeline();
 
   // Reads a whole file ("-" is stdin). Errors opening or reading it are returned; bad lines
@@ -55,7 +66,8 @@ class EventPipeline {
   Status read_file(const std::string& path);
   // Feeds one line from a named source (followers, tests).
   void feed_line(std::string_view line, std::string_view source, uint64_t line_no);
-  // Releases audit events still waiting for their records (end of input).
+  // Releases audit events still waiting for their records (end of input); in parallel mode also
+  // waits for every batch and writes its output.
   void flush();
 
   void warn(std::string_view source, uint64_t line, std::string_view reason);
