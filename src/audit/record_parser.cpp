@@ -325,6 +325,29 @@ struct RecordParser::Impl {
 
   std::string_view store(std::string_view s) { return arena.copy(s); }
 
+  // Record type names seen recently (a log uses a handful), so most lines skip the case-folding
+  // table lookup.
+  struct TypeCacheEntry {
+    char name[24];
+    uint8_t size = 0;
+    uint32_t type = 0;
+  };
+  std::array<TypeCacheEntry, 32> type_cache{};
+  uint32_t type_of(std::string_view name) {
+    if (name.empty() || name.size() > sizeof(TypeCacheEntry::name)) return record_type_from_name(name);
+    size_t slot = (name.size() * 7 + static_cast<unsigned char>(name[0]) +
+                   static_cast<unsigned char>(name.back()) * 3) & (type_cache.size() - 1);
+    TypeCacheEntry& e = type_cache[slot];
+    if (e.size == name.size() && std::memcmp(e.name, name.data(), name.size()) == 0) return e.type;
+    uint32_t type = record_type_from_name(name);
+    if (type != 0) {
+      std::memcpy(e.name, name.data(), name.size());
+      e.size = static_cast<uint8_t>(name.size());
+      e.type = type;
+    }
+    return type;
+  }
+
   // Decodes uppercase hex into the arena; NUL bytes become spaces (go-libaudit splits on NUL and
   // joins with single spaces) or, with `stop_at_nul`, end the value (EXECVE arguments).
   std::string_view decode_hex(std::string_view hex, bool stop_at_nul) {
@@ -887,7 +910,7 @@ bool RecordParser::parse_line(std::string_view line, AuditRecord& out, std::stri
   if (msg == std::string_view::npos) return reject(base, "not an audit record: no 'msg='");
   if (msg < 6) return reject(base + msg, "invalid audit header: empty record type");
   std::string_view type_text = rest.substr(5, msg - 1 - 5);
-  uint32_t type = record_type_from_name(type_text);
+  uint32_t type = im.type_of(type_text);
   if (type == 0) {
     std::string why = "unknown record type '";
     why.append(type_text.substr(0, 64));

@@ -247,6 +247,7 @@ struct EcsNormalizer::Impl {
       };
     }
     (void)keys();
+    build_shared_objects();
   }
 
   std::string_view valid(std::string_view s) { return all_ascii(s) ? s : utf8::repaired(s, scratch); }
@@ -269,6 +270,11 @@ struct EcsNormalizer::Impl {
   void emit_common(const audit::AuditEvent& event, Obj& root, Obj& ev, int64_t now_ms);
   void emit_original(const audit::AuditEvent& event, Obj& ev, Obj& auditd, bool force);
   void emit_users(Obj& root, Obj& auditd);
+  void emit_host(Obj& root, std::string_view node);
+  void build_shared_objects();
+
+  SharedValue local_host;
+  SharedValue data_stream;
 };
 
 void EcsNormalizer::Impl::emit_original(const audit::AuditEvent& event, Obj& ev, Obj& auditd, bool force) {
@@ -315,10 +321,34 @@ void EcsNormalizer::Impl::emit_common(const audit::AuditEvent& event, Obj& root,
   Obj ecs(root, k.ecs);
   put(ecs, k.version, manager ? "8.2.0" : "8.0.0");
 
-  if (options.add_host_metadata && options.host) {
-    const HostInfo& h = *options.host;
+  if (options.add_host_metadata && options.host && event.node.empty()) {
+    b.set_shared(root.get(), k.host, local_host);  // the same for every local event: built once
+  } else if (options.add_host_metadata && options.host) {
+    emit_host(root, event.node);
+  } else {
     Obj host(root, k.host);
-    std::string_view name = !event.node.empty() ? event.node
+    Obj os(host, k.os);
+    put(os, k.type, "linux");
+    if (!event.node.empty() || !options.host_name.empty()) {
+      std::string_view name = !event.node.empty() ? event.node : std::string_view(options.host_name);
+      put(host, k.name, name);
+      put(host, k.hostname, name);
+    }
+  }
+
+  if (manager) {
+    put(ev, k.dataset, "auditd_manager.auditd");
+    b.set_shared(root.get(), k.data_stream, data_stream);
+  }
+}
+
+void EcsNormalizer::Impl::emit_host(Obj& root, std::string_view node) {
+  const Keys& k = keys();
+  EventBuilder& b = root.builder();
+  const HostInfo& h = *options.host;
+  {
+    Obj host(root, k.host);
+    std::string_view name = !node.empty() ? node
                             : !options.host_name.empty() ? std::string_view(options.host_name)
                                                          : std::string_view(h.name);
     put(host, k.name, name);
@@ -342,24 +372,24 @@ void EcsNormalizer::Impl::emit_common(const audit::AuditEvent& event, Obj& root,
     put(os, k.version, h.os_version);
     put(os, k.codename, h.os_codename);
     put(os, k.kernel, h.os_kernel);
-  } else {
-    Obj host(root, k.host);
-    Obj os(host, k.os);
-    put(os, k.type, "linux");
-    if (!event.node.empty() || !options.host_name.empty()) {
-      std::string_view name = !event.node.empty() ? event.node : std::string_view(options.host_name);
-      put(host, k.name, name);
-      put(host, k.hostname, name);
-    }
   }
+}
 
-  if (manager) {
-    put(ev, k.dataset, "auditd_manager.auditd");
+// The host and data_stream objects of events without a node= prefix, built once.
+void EcsNormalizer::Impl::build_shared_objects() {
+  const Keys& k = keys();
+  EventBuilder b;
+  Obj root(b, EventBuilder::kRoot);
+  if (options.add_host_metadata && options.host) emit_host(root, {});
+  {
     Obj ds(root, k.data_stream);
     put(ds, k.type, "logs");
     put(ds, k.dataset, "auditd_manager.auditd");
     put(ds, k.nspace, options.data_stream_namespace);
   }
+  Event e = b.finish();
+  if (const Value* host = e.root().member(k.host)) local_host = SharedValue(*host);
+  data_stream = SharedValue(*e.root().member(k.data_stream));
 }
 
 void EcsNormalizer::Impl::emit_error(const audit::AuditEvent& event, EventBuilder& b, int64_t now_ms) {

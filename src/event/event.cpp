@@ -1,5 +1,7 @@
 #include "event/event.h"
 
+#include "event/json.h"
+
 #include <atomic>
 #include <cstring>
 #include <deque>
@@ -21,13 +23,25 @@ constexpr size_t kChunkBits = 12;
 constexpr size_t kChunkSize = size_t{1} << kChunkBits;
 constexpr size_t kChunks = KeyTable::kMaxKeys / kChunkSize;
 
+struct KeyEntry {
+  std::string_view name;
+  std::string_view json_key;  // `"name":` when the name needs no JSON escaping, else empty
+};
+
 struct KeyTableState {
   std::shared_mutex mu;
-  std::deque<std::string> storage;  // deque: element addresses never move
+  // deque: element addresses never move. Each holds `"name":`; the name is the inside.
+  std::deque<std::string> storage;
   std::unordered_map<std::string_view, KeyId> ids;
-  std::atomic<const std::string_view*> chunks[kChunks] = {};
+  std::atomic<const KeyEntry*> chunks[kChunks] = {};
   std::atomic<size_t> size{0};
 };
+
+bool plain_json(std::string_view s) {
+  for (unsigned char c : s)
+    if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) return false;
+  return true;
+}
 
 KeyTableState& key_table() {
   static KeyTableState* state = new KeyTableState;  // never destroyed: used from static dtors too
@@ -56,14 +70,18 @@ KeyId KeyTable::intern(std::string_view name) {
   size_t id = t.size.load(std::memory_order_relaxed);
   if (id >= kMaxKeys) return kNoKey;
   auto& chunk = t.chunks[id >> kChunkBits];
-  auto* slots = const_cast<std::string_view*>(chunk.load(std::memory_order_relaxed));
+  auto* slots = const_cast<KeyEntry*>(chunk.load(std::memory_order_relaxed));
   if (!slots) {
-    slots = new std::string_view[kChunkSize];  // lives as long as the process, like the table
+    slots = new KeyEntry[kChunkSize];  // lives as long as the process, like the table
     chunk.store(slots, std::memory_order_release);
   }
-  const std::string& stored = t.storage.emplace_back(name);
-  slots[id & (kChunkSize - 1)] = stored;
-  t.ids.emplace(stored, static_cast<KeyId>(id));
+  std::string& stored = t.storage.emplace_back();
+  stored.reserve(name.size() + 3);
+  stored.append(1, '"').append(name).append("\":");
+  KeyEntry& entry = slots[id & (kChunkSize - 1)];
+  entry.name = std::string_view(stored).substr(1, name.size());
+  entry.json_key = plain_json(name) ? std::string_view(stored) : std::string_view();
+  t.ids.emplace(entry.name, static_cast<KeyId>(id));
   t.size.store(id + 1, std::memory_order_release);
   return static_cast<KeyId>(id);
 }
@@ -71,7 +89,13 @@ KeyId KeyTable::intern(std::string_view name) {
 std::string_view KeyTable::name(KeyId id) {
   auto& t = key_table();
   if (id >= t.size.load(std::memory_order_acquire)) return {};
-  return t.chunks[id >> kChunkBits].load(std::memory_order_acquire)[id & (kChunkSize - 1)];
+  return t.chunks[id >> kChunkBits].load(std::memory_order_acquire)[id & (kChunkSize - 1)].name;
+}
+
+std::string_view KeyTable::json_key(KeyId id) {
+  auto& t = key_table();
+  if (id >= t.size.load(std::memory_order_acquire)) return {};
+  return t.chunks[id >> kChunkBits].load(std::memory_order_acquire)[id & (kChunkSize - 1)].json_key;
 }
 
 size_t KeyTable::size() { return key_table().size.load(std::memory_order_acquire); }
@@ -203,6 +227,41 @@ Value clone_into(const Value& v, Arena& arena) {
 
 }  // namespace
 
+namespace {
+// Stored just before the members of a shared object.
+struct SharedHeader {
+  const char* json;
+  size_t size;
+};
+static_assert(alignof(SharedHeader) <= alignof(Member) && sizeof(SharedHeader) % alignof(Member) == 0);
+}  // namespace
+
+std::string_view Value::shared_json() const {
+  if (!shared_ || kind_ != ValueKind::kObject) return {};
+  const auto* h = reinterpret_cast<const SharedHeader*>(o_) - 1;
+  return {h->json, h->size};
+}
+
+SharedValue::SharedValue(const Value& object) {
+  if (!object.is_object()) return;
+  std::string json;
+  JsonWriter(json).value(object);
+  auto arena = std::make_shared<Arena>(clone_size(object) + json.size() + sizeof(SharedHeader) + 256);
+  auto members = object.as_object();
+  void* block = arena->allocate(sizeof(SharedHeader) + members.size() * sizeof(Member), alignof(Member));
+  auto* header = static_cast<SharedHeader*>(block);
+  auto* out = reinterpret_cast<Member*>(header + 1);
+  for (size_t i = 0; i < members.size(); ++i) {
+    const Member& m = members[i];
+    new (&out[i]) Member{m.key, m.key == kNoKey ? arena->copy(m.name) : m.name, clone_into(m.value, *arena)};
+  }
+  std::string_view stored = arena->copy(json);
+  new (header) SharedHeader{stored.data(), stored.size()};
+  value_ = Value::object_of(out, static_cast<uint32_t>(members.size()));
+  value_.shared_ = true;
+  storage_ = std::move(arena);
+}
+
 Event Event::clone() const {
   if (!root_) return {};
   size_t size = clone_size(*root_) + sizeof(Value) + 64;
@@ -318,6 +377,10 @@ void EventBuilder::set_bool(Node obj, KeyId key, bool v) {
 }
 void EventBuilder::set_null(Node obj, KeyId key) {
   add_slot(obj, key, KeyTable::name(key), true).value = Value::null();
+}
+
+void EventBuilder::set_shared(Node obj, KeyId key, const SharedValue& v) {
+  add_slot(obj, key, KeyTable::name(key), true).value = v.value();
 }
 
 bool EventBuilder::remove(Node obj, KeyId key) {

@@ -31,6 +31,8 @@ class KeyTable {
   static KeyId intern(std::string_view name);
   static KeyId find(std::string_view name);  // kNoKey if never interned
   static std::string_view name(KeyId id);    // stable for the life of the process
+  // `"name":` ready for a JSON writer; empty when the name needs escaping (or id is unknown).
+  static std::string_view json_key(KeyId id);
   static size_t size();
   static constexpr size_t kMaxKeys = 1u << 20;
 };
@@ -41,7 +43,7 @@ struct Member;
 
 class Value {
  public:
-  constexpr Value() : kind_(ValueKind::kNull), size_(0), i_(0) {}
+  constexpr Value() : kind_(ValueKind::kNull), shared_(false), size_(0), i_(0) {}
 
   ValueKind kind() const { return kind_; }
   bool is_null() const { return kind_ == ValueKind::kNull; }
@@ -61,6 +63,9 @@ class Value {
   std::span<const Value> as_array() const { return {a_, size_}; }
   std::span<const Member> as_object() const;
 
+  // The JSON rendered once for an object made by SharedValue; empty for every other value.
+  std::string_view shared_json() const;
+
   // Direct member of an object (no path walk); nullptr when absent or not an object.
   const Value* member(KeyId key) const;
   const Value* member(std::string_view name) const;
@@ -75,7 +80,9 @@ class Value {
   static Value object_of(const Member* members, uint32_t n);
 
  private:
+  friend class SharedValue;
   ValueKind kind_;
+  bool shared_;  // an object laid out by SharedValue, with its JSON stored before its members
   uint32_t size_;
   union {
     bool b_;
@@ -165,6 +172,21 @@ size_t Event::visit(const Value& v, std::span<const KeyId> keys, const std::vect
   return m ? visit(*m, keys, segs, depth + 1, fn) : 0;
 }
 
+// An object built once and put into many events (the host metadata of every document): laid out
+// once and rendered to JSON once, so adding it to an event costs one member and writing it one copy.
+class SharedValue {
+ public:
+  SharedValue() = default;
+  // Deep-copies `object` (which must be an object) and renders its JSON.
+  explicit SharedValue(const Value& object);
+  bool valid() const { return storage_ != nullptr; }
+  const Value& value() const { return value_; }
+
+ private:
+  std::shared_ptr<const Arena> storage_;
+  Value value_;
+};
+
 // Builds one event at a time. Objects may be reopened and fields set in any order; finish() lays
 // the tree out compactly. All storage is reused after reset().
 class EventBuilder {
@@ -185,6 +207,8 @@ class EventBuilder {
   void set_double(Node obj, KeyId key, double v);
   void set_bool(Node obj, KeyId key, bool v);
   void set_null(Node obj, KeyId key);
+  // Puts a value whose storage outlives the event (a SharedValue's); nothing is copied.
+  void set_shared(Node obj, KeyId key, const SharedValue& v);
   bool remove(Node obj, KeyId key);
   bool has(Node obj, KeyId key) const;
 

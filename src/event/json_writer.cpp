@@ -225,13 +225,24 @@ void put_value(Cursor& out, const Value& v) {
       return;
     }
     case ValueKind::kObject: {
+      if (std::string_view json = v.shared_json(); !json.empty()) {
+        out.put(json);
+        return;
+      }
       out.put('{');
       bool first = true;
       for (const Member& m : v.as_object()) {
         if (!first) out.put(',');
         first = false;
-        put_quoted(out, m.name);
-        out.put(':');
+        // Interned keys are written from their pre-quoted form, when it is theirs (a member past
+        // the key table's cap, or one renamed by its builder, carries its own name).
+        std::string_view key = m.key != kNoKey ? KeyTable::json_key(m.key) : std::string_view();
+        if (!key.empty() && key.size() == m.name.size() + 3 && key.data() + 1 == m.name.data()) {
+          out.put(key);
+        } else {
+          put_quoted(out, m.name);
+          out.put(':');
+        }
         put_value(out, m.value);
       }
       out.put('}');

@@ -121,3 +121,60 @@ TEST(JsonWriter, NumbersStayJson) {
 
 }  // namespace
 }  // namespace audetect
+
+namespace audetect {
+namespace {
+
+// A shared object reads and writes exactly like the same object built in place.
+TEST(SharedValue, SameLookupsAndJsonAsABuiltObject) {
+  auto build = [](EventBuilder& b, EventBuilder::Node at) {
+    b.set_string(at, KeyTable::intern("name"), "vm \"one\"");
+    EventBuilder::Node ips = b.array(at, KeyTable::intern("ip"));
+    b.push_string(ips, "192.0.2.2");
+    b.push_string(ips, "fe80::1");
+    EventBuilder::Node os = b.object(at, KeyTable::intern("os"));
+    b.set_string(os, KeyTable::intern("type"), "linux");
+    b.set_bool(at, KeyTable::intern("containerized"), true);
+    b.append_string(at, "odd\nkey", "v");  // a key that needs escaping
+  };
+  EventBuilder host_builder;
+  build(host_builder, host_builder.object(EventBuilder::kRoot, KeyTable::intern("host")));
+  Event host_event = host_builder.finish();
+  SharedValue shared(*host_event.root().member("host"));
+  ASSERT_TRUE(shared.valid());
+  host_builder.reset();  // the shared copy must not depend on the builder it came from
+
+  std::string expected, got;
+  for (int round = 0; round < 2; ++round) {
+    EventBuilder plain;
+    plain.set_int(EventBuilder::kRoot, KeyTable::intern("n"), round);
+    build(plain, plain.object(EventBuilder::kRoot, KeyTable::intern("host")));
+    expected.clear();
+    write_ndjson(expected, plain.finish());
+
+    EventBuilder with_shared;
+    with_shared.set_int(EventBuilder::kRoot, KeyTable::intern("n"), round);
+    with_shared.set_shared(EventBuilder::kRoot, KeyTable::intern("host"), shared);
+    Event e = with_shared.finish();
+    got.clear();
+    write_ndjson(got, e);
+    EXPECT_EQ(got, expected);
+    EXPECT_NE(e.root().member("host")->shared_json(), "");
+
+    const Value* os_type = e.get(FieldPath("host.os.type"));
+    ASSERT_NE(os_type, nullptr);
+    EXPECT_EQ(os_type->as_string(), "linux");
+    size_t ips = e.for_each_value(FieldPath("host.ip"), [](const Value&) {});
+    EXPECT_EQ(ips, 2u);
+
+    // A clone is an ordinary copy: same JSON, written member by member.
+    Event copy = e.clone();
+    EXPECT_EQ(copy.root().member("host")->shared_json(), "");
+    got.clear();
+    write_ndjson(got, copy);
+    EXPECT_EQ(got, expected);
+  }
+}
+
+}  // namespace
+}  // namespace audetect
