@@ -98,6 +98,8 @@ measure "cat (floor)" /dev/null cat "$log"; row "cat FILE > /dev/null" floor "$l
 measure "ausearch -i" /dev/null ausearch -i -if "$log"; row "ausearch -i -if FILE" normalize-peer "$log"
 if has_subcommand normalize; then
   measure "audetect normalize" /dev/null "$audetect" normalize "$log"; row "audetect normalize FILE" normalize "$log"
+  # One thread for everything: the per-core cost, comparable with single-threaded ausearch.
+  measure "audetect normalize -j0" /dev/null "$audetect" normalize -j 0 "$log"; row "audetect normalize -j 0 FILE" normalize "$log"
 else
   echo "bench: skipped audetect normalize: $audetect has no normalize subcommand yet" >&2
 fi
