@@ -910,11 +910,16 @@ Result<Rule> parse_rule(std::string_view toml_text, std::string_view source_name
 Result<Rule> load_rule_file(const std::filesystem::path& path, std::vector<Diagnostic>* diagnostics) {
   std::ifstream in(path, std::ios::binary);
   std::string name = path.string();
-  if (!in) {
-    Diagnostic d{Diagnostic::Level::kError, {name, 0, 0}, "cannot open rule file"};
-    if (diagnostics) diagnostics->push_back(d);
-    return Status::io_error(fmt::format("{}: cannot open rule file", name));
-  }
+  // A problem with the file itself: positioned at the file, no line.
+  auto file_error = [&](std::string message) {
+    if (diagnostics) {
+      Diagnostic& d = diagnostics->emplace_back();
+      d.where.file = name;
+      d.message = message;
+    }
+    return name + ": " + message;
+  };
+  if (!in) return Status::io_error(file_error("cannot open rule file"));
   // Rule files are small; anything larger is not a rule and is refused without reading it all (the path
   // may be a device or a pipe, so the size is checked while reading, not only from the file system).
   constexpr std::size_t kMaxRuleFileBytes = 4u << 20;
@@ -923,17 +928,11 @@ Result<Rule> load_rule_file(const std::filesystem::path& path, std::vector<Diagn
   while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
     text.append(buffer, static_cast<std::size_t>(in.gcount()));
     if (text.size() > kMaxRuleFileBytes) {
-      Diagnostic d{Diagnostic::Level::kError, {name, 0, 0},
-                   fmt::format("rule file is larger than the {} byte limit", kMaxRuleFileBytes)};
-      if (diagnostics) diagnostics->push_back(d);
-      return Status::exhausted(fmt::format("{}: {}", name, d.message));
+      return Status::exhausted(
+          file_error(fmt::format("rule file is larger than the {} byte limit", kMaxRuleFileBytes)));
     }
   }
-  if (in.bad()) {
-    Diagnostic d{Diagnostic::Level::kError, {name, 0, 0}, "read error"};
-    if (diagnostics) diagnostics->push_back(d);
-    return Status::io_error(fmt::format("{}: read error", name));
-  }
+  if (in.bad()) return Status::io_error(file_error("read error"));
   return parse_rule(text, name, diagnostics);
 }
 
