@@ -17,24 +17,15 @@ namespace audetect {
 
 namespace {
 
-// Names live in fixed-size chunks that never move; a chunk pointer is published (release) before
-// any id inside it is handed out, so name() reads without a lock. Only interning locks.
-constexpr size_t kChunkBits = 12;
+// Only interning locks; reading a name does not (see KeyTable::entry()).
+constexpr size_t kChunkBits = KeyTable::kChunkBits;
 constexpr size_t kChunkSize = size_t{1} << kChunkBits;
-constexpr size_t kChunks = KeyTable::kMaxKeys / kChunkSize;
-
-struct KeyEntry {
-  std::string_view name;
-  std::string_view json_key;  // `"name":` when the name needs no JSON escaping, else empty
-};
 
 struct KeyTableState {
   std::shared_mutex mu;
   // deque: element addresses never move. Each holds `"name":`; the name is the inside.
   std::deque<std::string> storage;
   std::unordered_map<std::string_view, KeyId> ids;
-  std::atomic<const KeyEntry*> chunks[kChunks] = {};
-  std::atomic<size_t> size{0};
 };
 
 bool plain_json(std::string_view s) {
@@ -67,38 +58,29 @@ KeyId KeyTable::intern(std::string_view name) {
   std::unique_lock lock(t.mu);
   auto it = t.ids.find(name);
   if (it != t.ids.end()) return it->second;
-  size_t id = t.size.load(std::memory_order_relaxed);
+  size_t id = KeyTable::count_.load(std::memory_order_relaxed);
   if (id >= kMaxKeys) return kNoKey;
-  auto& chunk = t.chunks[id >> kChunkBits];
-  auto* slots = const_cast<KeyEntry*>(chunk.load(std::memory_order_relaxed));
+  auto& chunk = KeyTable::chunks_[id >> kChunkBits];
+  auto* slots = const_cast<KeyTable::Entry*>(chunk.load(std::memory_order_relaxed));
   if (!slots) {
-    slots = new KeyEntry[kChunkSize];  // lives as long as the process, like the table
+    slots = new KeyTable::Entry[kChunkSize];  // lives as long as the process, like the table
     chunk.store(slots, std::memory_order_release);
   }
   std::string& stored = t.storage.emplace_back();
   stored.reserve(name.size() + 3);
   stored.append(1, '"').append(name).append("\":");
-  KeyEntry& entry = slots[id & (kChunkSize - 1)];
+  KeyTable::Entry& entry = slots[id & (kChunkSize - 1)];
   entry.name = std::string_view(stored).substr(1, name.size());
   entry.json_key = plain_json(name) ? std::string_view(stored) : std::string_view();
   t.ids.emplace(entry.name, static_cast<KeyId>(id));
-  t.size.store(id + 1, std::memory_order_release);
+  KeyTable::count_.store(id + 1, std::memory_order_release);
   return static_cast<KeyId>(id);
 }
 
-std::string_view KeyTable::name(KeyId id) {
-  auto& t = key_table();
-  if (id >= t.size.load(std::memory_order_acquire)) return {};
-  return t.chunks[id >> kChunkBits].load(std::memory_order_acquire)[id & (kChunkSize - 1)].name;
-}
+std::atomic<const KeyTable::Entry*> KeyTable::chunks_[KeyTable::kMaxKeys >> KeyTable::kChunkBits] = {};
+std::atomic<size_t> KeyTable::count_{0};
 
-std::string_view KeyTable::json_key(KeyId id) {
-  auto& t = key_table();
-  if (id >= t.size.load(std::memory_order_acquire)) return {};
-  return t.chunks[id >> kChunkBits].load(std::memory_order_acquire)[id & (kChunkSize - 1)].json_key;
-}
-
-size_t KeyTable::size() { return key_table().size.load(std::memory_order_acquire); }
+size_t KeyTable::size() { return count_.load(std::memory_order_acquire); }
 
 // ---------------------------------------------------------------------------------------------
 // Value

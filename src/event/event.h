@@ -8,6 +8,7 @@
 // for consumers that keep events (sequences, alert windows).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -30,11 +31,27 @@ class KeyTable {
  public:
   static KeyId intern(std::string_view name);
   static KeyId find(std::string_view name);  // kNoKey if never interned
-  static std::string_view name(KeyId id);    // stable for the life of the process
+  static std::string_view name(KeyId id) { return entry(id).name; }  // stable for the process
   // `"name":` ready for a JSON writer; empty when the name needs escaping (or id is unknown).
-  static std::string_view json_key(KeyId id);
+  static std::string_view json_key(KeyId id) { return entry(id).json_key; }
   static size_t size();
   static constexpr size_t kMaxKeys = 1u << 20;
+  static constexpr size_t kChunkBits = 12;  // ids per storage chunk: 1 << kChunkBits
+
+ private:
+  struct Entry {
+    std::string_view name;
+    std::string_view json_key;
+  };
+  // Entries live in fixed-size chunks that never move; a chunk pointer is published (release)
+  // before any id inside it, so reading a name takes no lock (it is on every field's path).
+  static std::atomic<const Entry*> chunks_[kMaxKeys >> kChunkBits];
+  static std::atomic<size_t> count_;
+  static const Entry& entry(KeyId id) {
+    static constexpr Entry kUnknown{};
+    if (id >= count_.load(std::memory_order_acquire)) return kUnknown;
+    return chunks_[id >> kChunkBits].load(std::memory_order_acquire)[id & ((size_t{1} << kChunkBits) - 1)];
+  }
 };
 
 enum class ValueKind : uint8_t { kNull, kBool, kInt, kDouble, kString, kArray, kObject };

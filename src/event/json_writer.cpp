@@ -70,8 +70,10 @@ class Cursor {
   size_t min_step_;
 };
 
-// Slack per growth while writing a whole document (a typical ECS document is 1-3 KB).
-constexpr size_t kDocumentStep = 4096;
+// Slack per growth while writing a whole document (a typical ECS document is 1-3 KB). resize()
+// zero-fills the slack and close() gives it back, so each document pays for what its steps add:
+// small steps waste less of that fill than one step as large as a document.
+constexpr size_t kDocumentStep = 1024;
 
 char* escape_ascii(char* p, unsigned char c) {
   static constexpr char kHex[] = "0123456789abcdef";
