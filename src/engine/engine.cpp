@@ -85,6 +85,7 @@ struct DetectionEngine::RuleState {
   bool index_known = false;
   uint64_t without_timestamp = 0;
   uint64_t late_events = 0;  // sequence and sample rules: candidates older than every window to execute
+  std::optional<int64_t> last_early_search_ms;  // live mode: when the next window was last searched early
 };
 
 DetectionEngine::DetectionEngine(std::vector<EngineRule> rules, AlertSink& sink, EngineOptions options)
@@ -162,7 +163,11 @@ void DetectionEngine::advance_clock(int64_t now_ms) {
 }
 
 void DetectionEngine::tick(int64_t now_ms) {
-  if (options_.clock == EngineOptions::Clock::kWallClock) advance_clock(now_ms);
+  if (options_.clock != EngineOptions::Clock::kWallClock) return;
+  advance_clock(now_ms);
+  if (options_.eager)
+    for (auto& r : rules_)
+      if (r->matcher && r->matcher->is_sequence()) search_early(*r, now_ms);
 }
 
 // @timestamp of consecutive events mostly shares the whole second: the date and time up to the seconds are
@@ -231,6 +236,7 @@ void DetectionEngine::process(const Event& event) {
     if (!r.last_index_matched) continue;
     if (r.matcher->is_sequence()) {
       keep_for_search(r, event, owned, ts);
+      if (options_.eager) search_early(r, options_.wall_clock_ms());
       continue;
     }
     if (!r.matcher->matches(event)) continue;
@@ -294,18 +300,38 @@ void DetectionEngine::keep_for_search(RuleState& r, const Event& event, Event& o
   }
 }
 
+std::vector<CandidatePtr> DetectionEngine::search_window(RuleState& r, int64_t exec_time, uint64_t* found) {
+  const Schedule& schedule = r.windows->schedule();
+  found_.clear();
+  *found = r.matcher->search(schedule.from.resolve(exec_time), schedule.to.resolve(exec_time), found_);
+  std::vector<CandidatePtr> kept;
+  kept.reserve(found_.size());
+  for (SequenceMatch& m : found_) kept.push_back(sequence_candidate(r, std::move(m)));
+  return kept;
+}
+
 // Kibana's executions of a sequence or sample rule, up to `now_ms`: each searches its own window.
 void DetectionEngine::run_searches(RuleState& r, int64_t now_ms) {
-  const Schedule& schedule = r.windows->schedule();
   while (std::optional<int64_t> t = r.windows->next_search(now_ms, r.matcher->oldest_kept())) {
-    found_.clear();
-    const uint64_t found = r.matcher->search(schedule.from.resolve(*t), schedule.to.resolve(*t), found_);
-    std::vector<CandidatePtr> kept;
-    kept.reserve(found_.size());
-    for (SequenceMatch& m : found_) kept.push_back(sequence_candidate(r, std::move(m)));
+    uint64_t found = 0;
+    std::vector<CandidatePtr> kept = search_window(r, *t, &found);
     r.windows->execute_search(*t, found, std::move(kept), r.emit);
     r.matcher->forget_before(r.windows->oldest_window_start());
   }
+}
+
+// Live mode: instead of waiting up to an interval for the execution, the window that executes next is searched
+// as soon as an event that can complete a match was kept, at most once a second per rule (a search costs the
+// window's kept events); what it finds is written at once. Like eager event alerts, these are the matches the
+// execution would return for in-order input.
+void DetectionEngine::search_early(RuleState& r, int64_t now_ms) {
+  if (!r.matcher->may_complete_since_search()) return;
+  if (r.last_early_search_ms && now_ms - *r.last_early_search_ms < 1000) return;
+  const std::optional<int64_t> t = r.windows->next_execution();
+  if (!t) return;
+  r.last_early_search_ms = now_ms;
+  uint64_t found = 0;
+  r.windows->emit_early(search_window(r, *t, &found), now_ms, r.emit);
 }
 
 CandidatePtr DetectionEngine::sequence_candidate(RuleState& r, SequenceMatch&& match) {

@@ -115,6 +115,8 @@ class DetectionEngine {
   void offer_event(RuleState& rule, const Event& event, Event& owned, int64_t timestamp_ms);
   void keep_for_search(RuleState& rule, const Event& event, Event& owned, std::optional<int64_t> ts);
   void run_searches(RuleState& rule, int64_t now_ms);
+  void search_early(RuleState& rule, int64_t now_ms);
+  std::vector<CandidatePtr> search_window(RuleState& rule, int64_t exec_time, uint64_t* found);
   CandidatePtr sequence_candidate(RuleState& rule, SequenceMatch&& match);
 
   std::vector<std::unique_ptr<RuleState>> rules_;

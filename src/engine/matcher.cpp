@@ -25,7 +25,18 @@ class EqlEventMatcher : public RuleMatcher {
 class EqlSequenceMatcher : public RuleMatcher {
  public:
   EqlSequenceMatcher(std::shared_ptr<const eql::CompiledQuery> q, eql::RunnerOptions options, size_t max_kept)
-      : runner_(std::move(q), std::move(options)), max_kept_(max_kept) {}
+      : runner_(q, std::move(options)), max_kept_(max_kept) {
+    auto stages = q->stages();
+    if (q->kind() == eql::QueryKind::kSample) {
+      completing_stages_ = ~uint64_t{0};
+    } else {
+      for (size_t s = stages.size(); s-- > 0;) {
+        if (stages[s].missing) continue;
+        if (s < 64) completing_stages_ = uint64_t{1} << s;
+        break;
+      }
+    }
+  }
   bool is_sequence() const override { return true; }
   bool matches(const Event&) override { return false; }
 
@@ -45,6 +56,7 @@ class EqlSequenceMatcher : public RuleMatcher {
     k.candidate.event = owned;
     k.window_ms = *window_ms;
     oldest_ = oldest_ ? std::min(*oldest_, *window_ms) : *window_ms;
+    may_complete_ = may_complete_ || (k.candidate.stage_mask & completing_stages_) != 0;
     kept_.push_back(std::move(k));
     ++stats_.kept;
     stats_.kept_peak = std::max(stats_.kept_peak, kept_.size());
@@ -53,6 +65,7 @@ class EqlSequenceMatcher : public RuleMatcher {
 
   uint64_t search(int64_t from_ms, int64_t to_ms, std::vector<SequenceMatch>& out) override {
     in_window_.clear();
+    may_complete_ = false;
     for (const Kept& k : kept_)
       if (k.window_ms >= from_ms && k.window_ms <= to_ms) in_window_.push_back(&k.candidate);
     if (in_window_.empty()) return 0;
@@ -77,6 +90,7 @@ class EqlSequenceMatcher : public RuleMatcher {
     for (const Kept& k : kept_) oldest_ = oldest_ ? std::min(*oldest_, k.window_ms) : k.window_ms;
   }
 
+  bool may_complete_since_search() const override { return may_complete_; }
   std::optional<int64_t> oldest_kept() const override { return oldest_; }
   size_t kept_events() const override { return kept_.size(); }
 
@@ -98,6 +112,8 @@ class EqlSequenceMatcher : public RuleMatcher {
 
   eql::QueryRunner runner_;
   size_t max_kept_;
+  uint64_t completing_stages_ = 0;  // stage bits whose match can complete a sequence or sample
+  bool may_complete_ = false;
   std::deque<Kept> kept_;  // arrival order
   std::optional<int64_t> oldest_;
   std::vector<const eql::Candidate*> in_window_;  // scratch

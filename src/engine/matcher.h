@@ -67,6 +67,9 @@ class RuleMatcher {
     return 0;
   }
   virtual void forget_before(int64_t window_ms) { (void)window_ms; }
+  // Since the last search, an event was kept that matches a stage able to complete a match (the last item
+  // of a sequence, any filter of a sample): live mode searches early only then.
+  virtual bool may_complete_since_search() const { return false; }
   virtual std::optional<int64_t> oldest_kept() const { return std::nullopt; }  // smallest kept window_ms
   virtual size_t kept_events() const { return 0; }
   virtual SearchStats search_stats() const { return {}; }

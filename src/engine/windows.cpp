@@ -212,6 +212,14 @@ void RuleWindows::execute_search(int64_t exec_time, uint64_t found, std::vector<
   execute(exec_time, w, emit);
 }
 
+void RuleWindows::emit_early(const std::vector<CandidatePtr>& found, int64_t now_ms, const Emit& emit) {
+  for (const CandidatePtr& c : found) {
+    if (!store_.insert(c->dedup_id, now_ms, needed_until(c->window_ts))) continue;
+    ++stats_.alerts;
+    emit(*c, now_ms);
+  }
+}
+
 int64_t RuleWindows::oldest_window_start() const {
   return next_exec_ ? schedule_.from.resolve(*next_exec_) : INT64_MIN;
 }

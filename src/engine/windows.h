@@ -120,6 +120,9 @@ class RuleWindows {
   // exactly as an execution of offered matches: de-duplication, the cap warning, counters.
   std::optional<int64_t> next_search(int64_t now_ms, std::optional<int64_t> oldest_kept_ms) const;
   void execute_search(int64_t exec_time, uint64_t found, std::vector<CandidatePtr> kept, const Emit& emit);
+  // Live (eager) mode: matches found by an early search of a window not yet executed are written now,
+  // unless already written; the execution later finds them again as duplicates.
+  void emit_early(const std::vector<CandidatePtr>& found, int64_t now_ms, const Emit& emit);
   // The earliest start of a window not yet executed: a kept event before it can never be searched again.
   int64_t oldest_window_start() const;
   // End of input: runs every execution that still holds matches, then counts the executions up to it.

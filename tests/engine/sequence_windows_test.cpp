@@ -95,6 +95,7 @@ class Feeder {
     ++events_;
   }
   DetectionEngine& engine() { return *engine_; }
+  uint64_t report_searches() const { return engine_->report()[0].search.searches; }
   CollectingSink& sink() { return sink_; }
   Outcome finish() {
     engine_->finish();
@@ -274,16 +275,22 @@ TEST(SequenceWindows, AnEventAheadOfTheClockIsOnlySearchedByItsOwnWindows) {
   EXPECT_GE(r.report.search.searches, 3u);  // [-4m, 5m], [1m, 10m] and the far event's own window(s)
 }
 
-TEST(SequenceWindows, LiveSequencesAlertAtTheExecutionOfTheirWindow) {
+EngineOptions live_options(int64_t& wall, bool eager) {
   EngineOptions o = replay_options();
   o.clock = EngineOptions::Clock::kWallClock;
-  o.eager = true;
-  int64_t wall = kT0 + 1 * kMin;
+  o.eager = eager;
   o.wall_clock_ms = [&wall] { return wall; };
-  Feeder f(rule_with(kSequence), o);
+  return o;
+}
+
+TEST(SequenceWindows, WallClockSequencesAlertAtTheExecutionOfTheirWindow) {
+  int64_t wall = kT0 + 1 * kMin;
+  Feeder f(rule_with(kSequence), live_options(wall, false));
   f.feed(file_event(kT0 + 1 * kMin, 5, "/etc/first", 1));
   wall += 1000;
   f.feed(file_event(kT0 + 1 * kMin + 1000, 5, "/etc/second", 2));
+  f.engine().tick(kT0 + 5 * kMin);
+  EXPECT_TRUE(f.sink().docs.empty());
   wall = kT0 + 5 * kMin + 1;  // the execution at T0+5m is due
   f.engine().tick(wall);
   ASSERT_EQ(f.sink().docs.size(), 3u);
@@ -292,6 +299,30 @@ TEST(SequenceWindows, LiveSequencesAlertAtTheExecutionOfTheirWindow) {
   f.engine().tick(wall);  // the next window holds the same sequence: no second alert
   Outcome r = f.finish();
   EXPECT_EQ(r.docs, 3u) << r.summary;
+}
+
+TEST(SequenceWindows, LiveSequencesAlertAsSoonAsTheyComplete) {
+  int64_t wall = kT0 + 1 * kMin;
+  Feeder f(rule_with(kSequence), live_options(wall, true));
+  f.feed(file_event(kT0 + 1 * kMin, 5, "/etc/first", 1));
+  EXPECT_EQ(f.report_searches(), 0u);  // a first stage cannot complete the sequence: no early search
+  wall += 1000;
+  f.feed(file_event(kT0 + 1 * kMin + 1000, 5, "/etc/second", 2));
+  ASSERT_EQ(f.sink().docs.size(), 3u);  // written on arrival, not at the execution at T0+5m
+  EXPECT_NE(f.sink().docs[2].find("\"@timestamp\":\"" + format_iso8601_ms(wall) + "\""), std::string::npos);
+  // Another pid completes within the same second: searched at the next tick, not per event.
+  f.feed(file_event(kT0 + 1 * kMin + 1500, 6, "/etc/first", 3));
+  f.feed(file_event(kT0 + 1 * kMin + 1600, 6, "/etc/second", 4));
+  EXPECT_EQ(f.sink().docs.size(), 3u);
+  wall += 1000;
+  f.engine().tick(wall);
+  EXPECT_EQ(f.sink().docs.size(), 6u);
+  wall = kT0 + 20 * kMin;
+  f.engine().tick(wall);  // both executions find them again: no second alert
+  Outcome r = f.finish();
+  EXPECT_EQ(r.docs, 6u) << r.summary;
+  EXPECT_EQ(r.report.stats.alerts, 2u);
+  EXPECT_EQ(r.report.stats.duplicates, 4u);
 }
 
 }  // namespace
