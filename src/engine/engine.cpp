@@ -457,7 +457,7 @@ std::string DetectionEngine::summary(uint64_t events_read) const {
       s += fmt::format("    warning: {} match(es) fell into more than {} windows; the rest were ignored\n",
                        st.windows_truncated, RuleWindows::kMaxWindowsPerMatch);
     if (r.searched && (ss.searches || search_warned))
-      s += fmt::format("    searches: {} window(s) searched over {} kept event(s), at most {} kept at once\n",
+      s += fmt::format("    searches: {} window search(es) over {} kept event(s), at most {} kept at once\n",
                        ss.searches, ss.kept, ss.kept_peak);
     if (r.late_events)
       s += fmt::format("    warning: {} event(s) that could take part in a match arrived later than the look-back "

@@ -31,7 +31,7 @@ enum class KeepOutcome : unsigned char {
 
 // Counters of the searches of a sequence or sample rule (the runner's caps included), for the summary.
 struct SearchStats {
-  uint64_t searches = 0;             // windows searched (executions whose window held kept events)
+  uint64_t searches = 0;             // searches run (executions whose window held kept events; live early ones)
   uint64_t kept = 0;                 // events kept for searches
   size_t kept_peak = 0;              // most events kept at once
   uint64_t kept_cap_hits = 0;        // candidates refused because max_kept events were kept
