@@ -12,6 +12,7 @@
 
 #include "engine/engine.h"
 #include "engine/prefilter.h"
+#include "eql/eql.h"
 #include "io/pipeline.h"
 #include "io/source.h"
 #include "rules/query_check.h"
@@ -108,6 +109,18 @@ void BM_EngineCorpusRules(benchmark::State& state) {
   run_engine(state, std::vector<rules::Rule>(all.begin(), all.begin() + static_cast<long>(n)));
 }
 BENCHMARK(BM_EngineCorpusRules)->Arg(1)->Arg(4)->Arg(16)->Arg(64)->Arg(0)->Unit(benchmark::kMillisecond);
+
+// The corpus audit rules whose query is a sequence or a sample: each execution window is searched anew, so
+// this is where the per-window searches cost.
+void BM_EngineCorpusSequenceRules(benchmark::State& state) {
+  std::vector<rules::Rule> sequences;
+  for (const rules::Rule& r : corpus_audit_rules()) {
+    auto q = rules::compile_rule_query(r, nullptr);
+    if (q && q->kind() != eql::QueryKind::kEvent) sequences.push_back(r);
+  }
+  run_engine(state, sequences);
+}
+BENCHMARK(BM_EngineCorpusSequenceRules)->Unit(benchmark::kMillisecond);
 
 // The whole scan path from the raw log: read, (prefilter,) assemble, normalize, detect. Bytes/s.
 void run_scan(benchmark::State& state, bool prefilter_on) {

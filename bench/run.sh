@@ -131,6 +131,13 @@ if has_subcommand scan && [ "${BENCH_SCALING:-1}" = 1 ] && [ -d "${corpus_rules:
     measure "audetect scan, $k audit EQL rules" "$out/alerts-$k.ndjson" "$audetect" scan "$log" --rules "$set_dir"
     row "audetect scan, first $k corpus audit EQL rules" scan "$log"
   done
+  # Memory against input size with all of them (sequence and sample rules keep at most one look-back of
+  # candidate events, so peak RSS follows the log's event rate times the look-back, not its length).
+  if [ "${BENCH_FLAT:-1}" = 1 ]; then
+    log2=$(generate $((mb * 2)))
+    measure "audetect scan, ${#audit_rules[@]} audit EQL rules (2x)" /dev/null "$audetect" scan "$log2" --rules "$set_dir"
+    row "audetect scan, all corpus audit EQL rules (2x input)" scan "$log2"
+  fi
 fi
 
 if [ "${BENCH_FLAT:-1}" = 1 ]; then

@@ -84,6 +84,8 @@ struct DetectionEngine::RuleState {
   bool last_index_matched = false;
   bool index_known = false;
   uint64_t without_timestamp = 0;
+  uint64_t late_events = 0;  // sequence and sample rules: candidates older than every window to execute
+  std::optional<int64_t> last_early_search_ms;  // live mode: when the next window was last searched early
 };
 
 DetectionEngine::DetectionEngine(std::vector<EngineRule> rules, AlertSink& sink, EngineOptions options)
@@ -151,8 +153,9 @@ void DetectionEngine::advance_clock(int64_t now_ms) {
   if (now_ms <= next_due_) return;  // nothing scheduled before now: skip the per-rule loop
   int64_t next = INT64_MAX;
   for (auto& r : rules_) {
-    if (!r->matcher || r->matcher->is_sequence()) continue;
+    if (!r->matcher) continue;
     if (!r->windows->started()) r->windows->start(now_ms);
+    if (r->matcher->is_sequence()) run_searches(*r, now_ms);
     r->windows->run_until(now_ms, r->emit);
     next = std::min(next, *r->windows->next_execution());
   }
@@ -160,7 +163,11 @@ void DetectionEngine::advance_clock(int64_t now_ms) {
 }
 
 void DetectionEngine::tick(int64_t now_ms) {
-  if (options_.clock == EngineOptions::Clock::kWallClock) advance_clock(now_ms);
+  if (options_.clock != EngineOptions::Clock::kWallClock) return;
+  advance_clock(now_ms);
+  if (options_.eager)
+    for (auto& r : rules_)
+      if (r->matcher && r->matcher->is_sequence()) search_early(*r, now_ms);
 }
 
 // @timestamp of consecutive events mostly shares the whole second: the date and time up to the seconds are
@@ -213,6 +220,7 @@ void DetectionEngine::process(const Event& event) {
     advance_clock(options_.wall_clock_ms());
   }
   bool index_done = false;
+  Event owned;  // one owning copy of the event, made by the first rule that keeps it and shared by the others
   for (auto& rp : rules_) {
     RuleState& r = *rp;
     if (!r.matcher) continue;
@@ -227,28 +235,30 @@ void DetectionEngine::process(const Event& event) {
     }
     if (!r.last_index_matched) continue;
     if (r.matcher->is_sequence()) {
-      r.matcher->push(event);
-      if (r.matcher->has_sequences()) offer_sequences(r, r.matcher->take_sequences());
+      keep_for_search(r, event, owned, ts);
+      if (options_.eager) search_early(r, options_.wall_clock_ms());
       continue;
     }
     if (!r.matcher->matches(event)) continue;
-    offer_event(r, event, ts.value_or(INT64_MIN));
+    offer_event(r, event, owned, ts.value_or(INT64_MIN));
   }
 }
 
-void DetectionEngine::offer_event(RuleState& r, const Event& event, int64_t ts) {
+// Window membership: timestamp_override, falling back to @timestamp unless the rule disables that.
+std::optional<int64_t> DetectionEngine::window_time(const RuleState& r, const Event& event,
+                                                    std::optional<int64_t> ts) const {
+  if (r.override_path.empty()) return ts;
+  if (options_.clock == EngineOptions::Clock::kEventTime && r.override_is_ingested && ts)
+    return *ts - ((*ts % 1000) + 1000) % 1000;  // ingested "now", whole seconds
+  std::optional<int64_t> w = event_time_ms(event, r.override_path);
+  if (!w && !r.rule.timestamp_override_fallback_disabled) w = ts;
+  return w;
+}
+
+void DetectionEngine::offer_event(RuleState& r, const Event& event, Event& owned, int64_t ts) {
   const bool replay = options_.clock == EngineOptions::Clock::kEventTime;
   const bool has_ts = ts != INT64_MIN;
-  // Window membership: timestamp_override, falling back to @timestamp unless the rule disables that.
-  std::optional<int64_t> window_ts;
-  if (r.override_path.empty()) {
-    if (has_ts) window_ts = ts;
-  } else if (replay && r.override_is_ingested && has_ts) {
-    window_ts = ts - ((ts % 1000) + 1000) % 1000;  // ingested "now", whole seconds
-  } else {
-    window_ts = event_time_ms(event, r.override_path);
-    if (!window_ts && !r.rule.timestamp_override_fallback_disabled && has_ts) window_ts = ts;
-  }
+  const std::optional<int64_t> window_ts = window_time(r, event, has_ts ? std::optional<int64_t>(ts) : std::nullopt);
   std::optional<int64_t> order_ts = r.order_path.empty() ? (has_ts ? std::optional<int64_t>(ts) : std::nullopt)
                                                          : event_time_ms(event, r.order_path);
   if (!window_ts || !order_ts) {
@@ -261,7 +271,8 @@ void DetectionEngine::offer_event(RuleState& r, const Event& event, int64_t ts) 
   const int64_t ingested_override = replay && has_ts ? ts : -1;
   auto make = [&]() {
     auto payload = std::make_shared<MatchPayload>();
-    payload->events.push_back(event.clone());
+    if (!owned.valid()) owned = event.clone();
+    payload->events.push_back(owned);
     payload->identities.push_back(source_identity(event, options_.fallback_index));
     payload->rewrites.push_back(SourceRewrite{ingested_override});
     auto c = std::make_shared<Candidate>();
@@ -277,59 +288,73 @@ void DetectionEngine::offer_event(RuleState& r, const Event& event, int64_t ts) 
   else if (next_due_ == INT64_MIN || *r.windows->next_execution() < next_due_) next_due_ = *r.windows->next_execution();
 }
 
-void DetectionEngine::offer_sequence(RuleState& r, SequenceMatch&& match) {
+void DetectionEngine::keep_for_search(RuleState& r, const Event& event, Event& owned, std::optional<int64_t> ts) {
+  const std::optional<int64_t> window_ts = window_time(r, event, ts);
+  switch (r.matcher->keep(event, owned, window_ts, events_, r.windows->oldest_window_start())) {
+    case KeepOutcome::kKept:
+      if (!r.windows->started()) r.windows->start(*window_ts);
+      break;
+    case KeepOutcome::kNoTimestamp: ++r.without_timestamp; break;
+    case KeepOutcome::kLate: ++r.late_events; break;
+    case KeepOutcome::kNotCandidate: case KeepOutcome::kFull: break;
+  }
+}
+
+std::vector<CandidatePtr> DetectionEngine::search_window(RuleState& r, int64_t exec_time, uint64_t* found) {
+  const Schedule& schedule = r.windows->schedule();
+  found_.clear();
+  *found = r.matcher->search(schedule.from.resolve(exec_time), schedule.to.resolve(exec_time), found_);
+  std::vector<CandidatePtr> kept;
+  kept.reserve(found_.size());
+  for (SequenceMatch& m : found_) kept.push_back(sequence_candidate(r, std::move(m)));
+  return kept;
+}
+
+// Kibana's executions of a sequence or sample rule, up to `now_ms`: each searches its own window.
+void DetectionEngine::run_searches(RuleState& r, int64_t now_ms) {
+  while (std::optional<int64_t> t = r.windows->next_search(now_ms, r.matcher->oldest_kept())) {
+    uint64_t found = 0;
+    std::vector<CandidatePtr> kept = search_window(r, *t, &found);
+    r.windows->execute_search(*t, found, std::move(kept), r.emit);
+    r.matcher->forget_before(r.windows->oldest_window_start());
+  }
+}
+
+// Live mode: instead of waiting up to an interval for the execution, the window that executes next is searched
+// as soon as an event that can complete a match was kept, at most once a second per rule (a search costs the
+// window's kept events); what it finds is written at once. Like eager event alerts, these are the matches the
+// execution would return for in-order input.
+void DetectionEngine::search_early(RuleState& r, int64_t now_ms) {
+  if (!r.matcher->may_complete_since_search()) return;
+  if (r.last_early_search_ms && now_ms - *r.last_early_search_ms < 1000) return;
+  const std::optional<int64_t> t = r.windows->next_execution();
+  if (!t) return;
+  r.last_early_search_ms = now_ms;
+  uint64_t found = 0;
+  r.windows->emit_early(search_window(r, *t, &found), now_ms, r.emit);
+}
+
+CandidatePtr DetectionEngine::sequence_candidate(RuleState& r, SequenceMatch&& match) {
   const bool replay = options_.clock == EngineOptions::Clock::kEventTime;
   auto payload = std::make_shared<MatchPayload>();
   payload->sequence = true;
-  int64_t lo = INT64_MAX, hi = INT64_MIN;
+  int64_t last = INT64_MIN;
   std::optional<int64_t> order;
   for (const Event& e : match.events) {
-    std::optional<int64_t> ts = event_time_ms(e, timestamp_path());
-    std::optional<int64_t> w;
-    if (r.override_path.empty()) w = ts;
-    else if (replay && r.override_is_ingested && ts) w = *ts - ((*ts % 1000) + 1000) % 1000;
-    else {
-      w = event_time_ms(e, r.override_path);
-      if (!w && !r.rule.timestamp_override_fallback_disabled) w = ts;
-    }
-    if (!w) {
-      ++r.without_timestamp;
-      return;
-    }
-    lo = std::min(lo, *w), hi = std::max(hi, *w);
+    const std::optional<int64_t> ts = event_time_ms(e, timestamp_path());
+    last = std::max(last, window_time(r, e, ts).value_or(INT64_MIN));
     if (!order) order = r.order_path.empty() ? ts : event_time_ms(e, r.order_path);
     payload->identities.push_back(source_identity(e, options_.fallback_index));
     payload->rewrites.push_back(SourceRewrite{replay && ts ? *ts : -1});
   }
-  if (!order) {
-    ++r.without_timestamp;
-    return;
-  }
   payload->events = std::move(match.events);
   auto c = std::make_shared<Candidate>();
-  c->window_ts = hi;
-  c->order_ts = *order;
+  c->window_ts = last;  // every event was in the searched window, so this is a real time
+  c->order_ts = order.value_or(last);
   c->seq = ++seq_;
   c->dedup_id = sequence_shell_id(payload->identities, r.uuid);
   c->payload = std::move(payload);
-  CandidatePtr cp = std::move(c);
-  // The runner reports sequences at end of input: this rule's executions are replayed up to each
-  // sequence's time, so windows and the cap apply as if it had been found on schedule.
-  r.windows->run_until(hi, r.emit);
-  r.windows->offer(hi, hi - lo, cp->order_ts, cp->seq, hi, nullptr, [&] { return cp; });
-}
-
-void DetectionEngine::offer_sequences(RuleState& r, std::vector<SequenceMatch> matches) {
-  // In order of their last event, so the rule's replayed schedule only moves forward.
-  std::vector<std::pair<int64_t, size_t>> order;
-  order.reserve(matches.size());
-  for (size_t i = 0; i < matches.size(); ++i) {
-    int64_t t = INT64_MIN;
-    for (const Event& e : matches[i].events) t = std::max(t, event_time_ms(e, timestamp_path()).value_or(INT64_MIN));
-    order.emplace_back(t, i);
-  }
-  std::stable_sort(order.begin(), order.end());
-  for (auto& [t, i] : order) offer_sequence(r, std::move(matches[i]));
+  return c;
 }
 
 void DetectionEngine::emit(RuleState& r, const Candidate& c, int64_t detection_ms) {
@@ -354,10 +379,8 @@ void DetectionEngine::finish() {
   for (auto& rp : rules_) {
     RuleState& r = *rp;
     if (!r.matcher) continue;
-    if (r.matcher->is_sequence()) {
-      r.matcher->finish();
-      offer_sequences(r, r.matcher->take_sequences());
-    }
+    // Like the offered matches of event rules, every window holding kept events is searched at the end.
+    if (r.matcher->is_sequence()) run_searches(r, INT64_MAX);
     r.windows->finish(r.emit);
     if (clock_ms_ != INT64_MIN) r.windows->run_until(clock_ms_ + 1, r.emit);
   }
@@ -377,6 +400,12 @@ std::vector<RuleReport> DetectionEngine::report() const {
     rr.look_back_ms = rp->windows->schedule().width_ms() - rr.interval_ms;
     rr.stats = rp->windows->stats();
     rr.without_timestamp = rp->without_timestamp;
+    if (rp->matcher && rp->matcher->is_sequence()) {
+      rr.searched = true;
+      rr.search = rp->matcher->search_stats();
+      rr.late_events = rp->late_events;
+      rr.kept_events = rp->matcher->kept_events();
+    }
     out.push_back(std::move(rr));
   }
   return out;
@@ -400,8 +429,11 @@ std::string DetectionEngine::summary(uint64_t events_read) const {
       continue;
     }
     const WindowStats& st = r.stats;
+    const SearchStats& ss = r.search;
+    const bool search_warned = r.late_events || ss.kept_cap_hits || ss.key_cap_hits || ss.key_combination_cap_hits ||
+                               ss.sample_search_cap_hits;
     const bool warned = st.capped_executions || st.late_missed || st.gap_executions || r.without_timestamp ||
-                        st.windows_truncated;
+                        st.windows_truncated || search_warned;
     if (!st.matches && !warned && reports.size() > 1) {
       ++quiet;
       continue;
@@ -424,6 +456,25 @@ std::string DetectionEngine::summary(uint64_t events_read) const {
     if (st.windows_truncated)
       s += fmt::format("    warning: {} match(es) fell into more than {} windows; the rest were ignored\n",
                        st.windows_truncated, RuleWindows::kMaxWindowsPerMatch);
+    if (r.searched && (ss.searches || search_warned))
+      s += fmt::format("    searches: {} window search(es) over {} kept event(s), at most {} kept at once\n",
+                       ss.searches, ss.kept, ss.kept_peak);
+    if (r.late_events)
+      s += fmt::format("    warning: {} event(s) that could take part in a match arrived later than the look-back "
+                       "covers and were missed\n",
+                       r.late_events);
+    if (ss.kept_cap_hits)
+      s += fmt::format("    warning: {} event(s) were not kept for the searches: the rule already kept the most it may "
+                       "({} at once)\n",
+                       ss.kept_cap_hits, ss.kept_peak);
+    if (ss.key_cap_hits)
+      s += fmt::format("    warning: {} join-key value(s) were refused: too many open keys in one window\n",
+                       ss.key_cap_hits);
+    if (ss.key_combination_cap_hits)
+      s += fmt::format("    warning: {} event(s) had more join-key combinations than are searched\n",
+                       ss.key_combination_cap_hits);
+    if (ss.sample_search_cap_hits)
+      s += fmt::format("    warning: {} sample search(es) stopped at their step budget\n", ss.sample_search_cap_hits);
   }
   if (quiet) s += fmt::format("  {} other runnable rule(s): no matches\n", quiet);
   for (const auto& [reason, names] : not_runnable) {

@@ -67,6 +67,11 @@ struct RuleReport {
   int64_t look_back_ms = 0;  // additional look-back: width - interval
   WindowStats stats;
   uint64_t without_timestamp = 0;  // matches with no usable timestamp (cannot be in any window)
+  // Sequence and sample rules.
+  bool searched = false;
+  SearchStats search;
+  uint64_t late_events = 0;  // candidate events older than every window still to execute
+  size_t kept_events = 0;    // events kept for searches now
 };
 
 class DetectionEngine {
@@ -106,9 +111,13 @@ class DetectionEngine {
   void advance_clock(int64_t now_ms);
   std::optional<int64_t> event_timestamp(const Event& event);
   void emit(RuleState& rule, const Candidate& c, int64_t detection_ms);
-  void offer_event(RuleState& rule, const Event& event, int64_t timestamp_ms);
-  void offer_sequence(RuleState& rule, SequenceMatch&& match);
-  void offer_sequences(RuleState& rule, std::vector<SequenceMatch> matches);
+  std::optional<int64_t> window_time(const RuleState& rule, const Event& event, std::optional<int64_t> ts) const;
+  void offer_event(RuleState& rule, const Event& event, Event& owned, int64_t timestamp_ms);
+  void keep_for_search(RuleState& rule, const Event& event, Event& owned, std::optional<int64_t> ts);
+  void run_searches(RuleState& rule, int64_t now_ms);
+  void search_early(RuleState& rule, int64_t now_ms);
+  std::vector<CandidatePtr> search_window(RuleState& rule, int64_t exec_time, uint64_t* found);
+  CandidatePtr sequence_candidate(RuleState& rule, SequenceMatch&& match);
 
   std::vector<std::unique_ptr<RuleState>> rules_;
   AlertSink& sink_;
@@ -122,6 +131,7 @@ class DetectionEngine {
   std::string index_;  // scratch: the current event's index
   std::string last_second_text_;  // "YYYY-MM-DDTHH:MM:SS" of the last parsed @timestamp
   int64_t last_second_ms_ = 0;
+  std::vector<SequenceMatch> found_;  // scratch: one search's matches
   std::vector<std::string> docs_;
   std::vector<AlertView> views_;
   std::string doc_;

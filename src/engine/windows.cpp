@@ -193,6 +193,37 @@ void RuleWindows::run_until(int64_t now_ms, const Emit& emit) {
   store_.expire(now_ms);
 }
 
+std::optional<int64_t> RuleWindows::next_search(int64_t now_ms, std::optional<int64_t> oldest_kept_ms) const {
+  if (!next_exec_ || !oldest_kept_ms) return std::nullopt;
+  const int64_t t = std::max(*next_exec_, align_up(*oldest_kept_ms - schedule_.to.offset.count()));
+  if (t >= now_ms) return std::nullopt;
+  return t;
+}
+
+void RuleWindows::execute_search(int64_t exec_time, uint64_t found, std::vector<CandidatePtr> kept,
+                                 const Emit& emit) {
+  count_executions_until(exec_time + 1);
+  Window w;
+  w.start = schedule_.from.resolve(exec_time);
+  w.end = schedule_.to.resolve(exec_time);
+  w.hits = found;
+  w.kept = std::move(kept);
+  stats_.matches += found;
+  execute(exec_time, w, emit);
+}
+
+void RuleWindows::emit_early(const std::vector<CandidatePtr>& found, int64_t now_ms, const Emit& emit) {
+  for (const CandidatePtr& c : found) {
+    if (!store_.insert(c->dedup_id, now_ms, needed_until(c->window_ts))) continue;
+    ++stats_.alerts;
+    emit(*c, now_ms);
+  }
+}
+
+int64_t RuleWindows::oldest_window_start() const {
+  return next_exec_ ? schedule_.from.resolve(*next_exec_) : INT64_MIN;
+}
+
 void RuleWindows::finish(const Emit& emit) {
   if (windows_.empty()) return;
   run_until(windows_.rbegin()->first + 1, emit);

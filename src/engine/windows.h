@@ -65,7 +65,7 @@ class AlertIdStore {
 
 struct WindowStats {
   uint64_t executions = 0;          // scheduled executions whose time has passed
-  uint64_t matches = 0;             // matches offered (each source once)
+  uint64_t matches = 0;             // matches offered (each source once); sequences: found per search
   uint64_t alerts = 0;              // alerts written
   uint64_t duplicates = 0;          // kept matches whose alert already existed (overlapping windows)
   uint64_t capped_executions = 0;   // executions that reached max_signals ("maximum alerts" warning)
@@ -112,6 +112,19 @@ class RuleWindows {
 
   // Runs every execution scheduled before `now_ms` (strictly), oldest first.
   void run_until(int64_t now_ms, const Emit& emit);
+
+  // Sequence and sample rules are not offered matches: each execution searches the events the rule kept
+  // (matcher.h). next_search() is the next execution before `now_ms` (strictly) whose window can hold an
+  // event kept at `oldest_kept_ms`; executions before it have nothing to search. execute_search() runs it
+  // with what its search returned (`kept`: at most max_signals candidates in query order, out of `found`),
+  // exactly as an execution of offered matches: de-duplication, the cap warning, counters.
+  std::optional<int64_t> next_search(int64_t now_ms, std::optional<int64_t> oldest_kept_ms) const;
+  void execute_search(int64_t exec_time, uint64_t found, std::vector<CandidatePtr> kept, const Emit& emit);
+  // Live (eager) mode: matches found by an early search of a window not yet executed are written now,
+  // unless already written; the execution later finds them again as duplicates.
+  void emit_early(const std::vector<CandidatePtr>& found, int64_t now_ms, const Emit& emit);
+  // The earliest start of a window not yet executed: a kept event before it can never be searched again.
+  int64_t oldest_window_start() const;
   // End of input: runs every execution that still holds matches, then counts the executions up to it.
   void finish(const Emit& emit);
 

@@ -36,27 +36,36 @@ QueryRunner::QueryRunner(std::shared_ptr<const CompiledQuery> query, RunnerOptio
 QueryRunner::~QueryRunner() = default;
 
 void QueryRunner::push(const Event& event) {
+  Candidate c;
+  if (!classify(event, arrival_++, c)) return;
+  c.event = event.clone();
+  push_candidate(std::move(c));
+}
+
+bool QueryRunner::classify(const Event& event, uint64_t arrival, Candidate& c) {
   ++stats_.events_seen;
-  uint64_t arrival = arrival_++;
   uint64_t mask = 0;
   auto stages = query_->stages();
   size_t n = std::min<size_t>(stages.size(), 64);
   for (size_t s = 0; s < n; ++s)
     if (stages[s].predicate.matches(event)) mask |= uint64_t{1} << s;
   bool until = query_->until() && query_->until()->predicate.matches(event);
-  if (mask == 0 && !until) return;
-  Candidate c;
+  if (mask == 0 && !until) return false;
   // Samples are unordered: ES does not need (or check) a timestamp for them.
   if (!order_reader_.read(event, arrival, c.order) && query_->kind() != QueryKind::kSample) {
     ++stats_.events_without_timestamp;
-    return;
+    return false;
   }
   ++stats_.candidates;
-  c.event = event.clone();
   c.stage_mask = mask;
   c.until = until;
+  return true;
+}
+
+void QueryRunner::push_candidate(Candidate c) {
   if (sample_) {
     sample_->process(c);
+    stats_.open_keys_peak = std::max(stats_.open_keys_peak, sample_->open_keys());
     return;
   }
   buffer_.push_back(std::move(c));
@@ -79,6 +88,7 @@ void QueryRunner::drain(size_t count) {
   std::sort(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(count), by_order);
   if (sequence_) {
     for (size_t i = 0; i < count; ++i) sequence_->process(buffer_[i]);
+    stats_.open_keys_peak = std::max(stats_.open_keys_peak, sequence_->open_keys());
     newest_processed_ = std::max(newest_processed_, buffer_[count - 1].order.timestamp_nanos);
     buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(count));
     if (sink_ && unlimited()) {
@@ -200,6 +210,7 @@ std::vector<Hit> QueryRunner::finish() {
   arrival_ = 0;
   drain_at_ = 0;
   newest_processed_ = INT64_MIN;
+  stats_.hits_before_limits += hits.size();
   hits = apply_limits(std::move(hits));
   for (Hit& h : hits) render_keys(h);
   return hits;

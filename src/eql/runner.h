@@ -73,6 +73,8 @@ struct RunnerStats {
   uint64_t until_rejections = 0;
   uint64_t missing_event_rejections = 0;
   uint64_t sample_search_cap_hits = 0;     // a key's sample search stopped at its step budget
+  uint64_t hits_before_limits = 0;         // results found by finish() before size and pipes cut them
+  size_t open_keys_peak = 0;               // most join-key values with pending sequences / samples at once
 };
 
 // Renders a join-key value as the ES QA suite and the API print it ("null", decimal numbers,
@@ -101,6 +103,15 @@ class QueryRunner {
 
   // Feeds one event (the runner clones what it keeps). Events must be pushed in arrival order.
   void push(const Event& event);
+
+  // push() in two steps, for callers that keep candidates themselves and search them again later
+  // (a detection rule searches each execution window anew): classify() says whether the event can
+  // take part in a result and fills everything but `out.event` (nothing is cloned); push_candidate()
+  // feeds a classified candidate whose event the caller made owning (Event::clone(), shareable).
+  // `arrival` must grow with input order; it is the last ordering tie-breaker and tells samples
+  // which events are distinct.
+  bool classify(const Event& event, uint64_t arrival, Candidate& out);
+  void push_candidate(Candidate candidate);
   // Ends the input: the ordered, limited results. The runner can then be reused (state cleared).
   std::vector<Hit> finish();
 
