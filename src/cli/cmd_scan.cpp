@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -119,21 +120,25 @@ int run_scan(ScanArgs& args) {
   io::EventPipeline pipeline(options, [&](const Event& e) { detection.process(e); });
   if (args.files.empty()) args.files.push_back("-");
   int rc = kExitOk;
-  engine::PrefilterFeeder feeder(prefilter, [&pipeline](std::string_view text, std::string_view source, uint64_t no) {
-    pipeline.feed_line(text, source, no);
-  });
+  engine::PrefilterFeeder feeder(
+      prefilter,
+      [&pipeline](std::string_view text, std::string_view source, uint64_t no) { pipeline.feed_line(text, source, no); },
+      [&pipeline](std::string_view source, uint64_t no) { pipeline.warn(source, no, "line longer than 1 MiB: truncated"); });
   for (const auto& f : args.files) {
     Status st;
     if (prefilter.enabled()) {
+      // Whole blocks go straight into the feeder's buffer: it finds lines itself, near the strings' matches.
       auto src = io::LineSource::open(f);
       if (src.is_ok()) {
-        io::LineSource::Line line;
-        while ((*src)->next(line)) {
-          if (line.truncated) pipeline.warn((*src)->name(), line.number, "line longer than 1 MiB: truncated");
-          feeder.line(line.text, (*src)->name(), line.number);
+        io::LineSource& in = **src;
+        feeder.start(in.name());
+        for (std::span<char> room = feeder.space();; room = feeder.space()) {
+          long n = in.read_block(room.data(), room.size());
+          if (n <= 0) break;
+          feeder.commit(static_cast<size_t>(n));
         }
-        feeder.drain();
-        st = (*src)->status();
+        feeder.finish();
+        st = in.status();
       } else {
         st = src.status();
       }
