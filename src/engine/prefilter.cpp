@@ -150,12 +150,6 @@ RawPrefilter RawPrefilter::for_rules(const std::vector<const rules::Rule*>& runn
   return p;
 }
 
-bool RawPrefilter::hit(std::string_view line) const {
-  for (const std::string& n : needles_)
-    if (memmem(line.data(), line.size(), n.data(), n.size()) != nullptr) return true;
-  return false;
-}
-
 // Keep/dropped flags of recent events, in two open-addressing generations: new events go to the current
 // one; when it is half full the older one is cleared and the two swap, so at least kPerGeneration of the
 // latest events are remembered, with no allocation per event. A slot is one word, the event's 64-bit hash

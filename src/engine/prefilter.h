@@ -32,8 +32,6 @@ class RawPrefilter {
   const std::string& disabled_reason() const { return disabled_reason_; }
   // The strings searched for (each literal and its hex form).
   const std::vector<std::string>& needles() const { return needles_; }
-  // True when `raw_line` contains a needle (the line's event must then be kept).
-  bool hit(std::string_view raw_line) const;
 
  private:
   bool enabled_ = false;
