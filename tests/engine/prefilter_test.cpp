@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <ostream>
 #include <random>
 #include <string>
@@ -305,6 +306,58 @@ TEST(PrefilterFeeder, LinesLongerThanTheCapAreCutAndOnlyTheirStartCounts) {
   EXPECT_TRUE(exact.truncated.empty());
   ASSERT_EQ(exact.out.size(), 2u);
   EXPECT_EQ(exact.out[0].text.size(), cap);
+}
+
+TEST(PrefilterFeeder, ArbitraryBytesKeepOrderLineNumbersAndEveryLineThatIsNoRecord) {
+  // Pieces of audit headers, the string, newlines, NULs and one line over the cap, in random order.
+  RawPrefilter p = modules_prefilter();
+  std::mt19937 rng(3);
+  const std::vector<std::string> pieces = {"type=", "node=n1 ", "PATH ", "msg=audit(", "1700000000", ".", "123", ":",
+                                           "42", "77", "):", " name=\"/proc/modules\"", "/proc/mod", "ules", "\n",
+                                           "\n", "\n", std::string(1, '\0'), "\r", "{\"a\":1}", "xyz"};
+  std::string text;
+  while (text.size() < (2u << 20)) {
+    if (text.size() > (1u << 20) && text.size() < (1u << 20) + 100) text += std::string(PrefilterFeeder::kMaxLine + 5, 'q');
+    if (rng() % 4 == 0)  // a whole header of one of the few latest events, so records interleave
+      text += "\ntype=PATH msg=audit(1.001:" + std::to_string(text.size() / 500 + rng() % 3) + "): ";
+    else
+      text += pieces[rng() % pieces.size()];
+  }
+  // The lines as io::LineSource gives them.
+  std::vector<std::string> lines;
+  for (size_t at = 0; at < text.size();) {
+    size_t nl = text.find('\n', at);
+    size_t end = nl == std::string::npos ? text.size() : nl;
+    lines.push_back(text.substr(at, std::min(end - at, PrefilterFeeder::kMaxLine)));
+    at = end + 1;
+  }
+  FeederRun whole = run_feeder(p, text);
+  EXPECT_EQ(whole.lines, lines.size());
+  EXPECT_EQ(whole.out.size() + whole.lines_skipped, lines.size());
+  EXPECT_EQ(whole.truncated.size(), 1u);
+  EXPECT_GT(whole.lines_skipped, 1000u);
+  EXPECT_GT(whole.out.size(), 1000u);
+  uint64_t previous = 0;
+  size_t next_out = 0;
+  for (uint64_t no = 1; no <= lines.size(); ++no) {
+    const std::string& line = lines[no - 1];
+    const bool forwarded = next_out < whole.out.size() && whole.out[next_out].line_no == no;
+    if (forwarded) {
+      EXPECT_EQ(whole.out[next_out].text, line) << "line " << no;
+      EXPECT_GT(no, previous);
+      previous = no;
+      ++next_out;
+    }
+    if (line.compare(0, 5, "type=") != 0 && line.compare(0, 5, "node=") != 0) {
+      EXPECT_TRUE(forwarded) << "line " << no;
+    }
+  }
+  EXPECT_EQ(next_out, whole.out.size());
+  for (size_t chunk : {size_t{7}, size_t{4093}, size_t{(1u << 20) + 3}}) {
+    FeederRun r = run_feeder(p, text, chunk);
+    EXPECT_TRUE(r.out == whole.out) << "chunk " << chunk;
+    EXPECT_EQ(r.truncated, whole.truncated);
+  }
 }
 
 TEST(PrefilterFeeder, EachInputHasItsOwnLineNumbers) {
