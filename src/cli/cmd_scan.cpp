@@ -166,11 +166,11 @@ int run_scan(ScanArgs& args) {
     std::fprintf(stderr, "audetect scan: %s\n", pipeline.summary().c_str());
     if (prefilter.enabled()) {
       std::fprintf(stderr,
-                   "prefilter: %llu of %llu lines (%llu events) left out before parsing: no rule can match them "
-                   "(serial gaps they leave are not losses)\n",
+                   "prefilter: %llu of %llu lines (%llu events) left out before parsing: they hold none of the "
+                   "%zu strings some rule needs (serial gaps they leave are not losses)\n",
                    static_cast<unsigned long long>(feeder.lines_skipped()),
                    static_cast<unsigned long long>(feeder.lines()),
-                   static_cast<unsigned long long>(feeder.events_skipped()));
+                   static_cast<unsigned long long>(feeder.events_skipped()), prefilter.needles().size());
       if (feeder.split_events())
         std::fprintf(stderr, "  warning: %llu event(s) had records further apart than the look-ahead; they were "
                              "scanned incomplete\n", static_cast<unsigned long long>(feeder.split_events()));

@@ -85,6 +85,7 @@ class PrefilterFeeder {
 
  private:
   class EventStates;
+  class StringSet;
   struct Waiting {  // a line split off but not decided yet
     uint64_t offset = 0;  // in the input
     uint64_t line_no = 0;
@@ -122,6 +123,7 @@ class PrefilterFeeder {
   std::vector<Waiting> waiting_;  // ring of kLookaheadLines
   size_t head_ = 0, count_ = 0;
   std::unique_ptr<EventStates> states_;
+  std::unique_ptr<StringSet> many_strings_;  // one pass for all strings, when there are many
   uint64_t* last_state_ = nullptr;  // of last_event_, valid while states_->epoch() == last_epoch_
   uint64_t last_event_ = 0;
   uint64_t last_epoch_ = 0;

@@ -110,6 +110,16 @@ RawPrefilter modules_prefilter() {
   return RawPrefilter::for_rules({&a}, false);
 }
 
+// Nine strings (so the feeder searches them in one pass, not one memmem each), one of 3 bytes.
+const std::vector<std::string> kManyStrings = {"/proc/modules", "/etc/shadow", "/usr/bin/nc", "/tmp/.x1", "ncat",
+                                               "socat", "zzq", "/root/.ssh/id_rsa", "/dev/tcp/1"};
+RawPrefilter many_strings_prefilter() {
+  std::string query = "file where file.path in (";
+  for (size_t i = 0; i < kManyStrings.size(); ++i) query += (i ? ", \"" : "\"") + kManyStrings[i] + "\"";
+  static const rules::Rule a = eql_rule("many", query + ")");
+  return RawPrefilter::for_rules({&a}, false);
+}
+
 std::string join(const std::vector<std::string>& lines) {
   std::string s;
   for (const auto& l : lines) s += l + "\n";
@@ -174,7 +184,7 @@ struct GeneratedLog {
   std::vector<Forwarded> kept;
   uint64_t lines = 0, events_left_out = 0;
 };
-GeneratedLog generate_log(size_t events, uint32_t seed) {
+GeneratedLog generate_log(size_t events, uint32_t seed, const std::vector<std::string>& strings = {"/proc/modules"}) {
   std::mt19937 rng(seed);
   GeneratedLog g;
   auto emit = [&](const std::string& line, bool keep) {
@@ -191,7 +201,7 @@ GeneratedLog generate_log(size_t events, uint32_t seed) {
     for (size_t i = 0; i < records; ++i) {
       std::string line = (rng() % 16 == 0 ? "node=h" + std::to_string(rng() % 3) + " " : std::string()) + "type=PATH " +
                          hdr + " item=" + std::to_string(i) + " name=\"" +
-                         (hit && i == hit_at ? std::string("/proc/modules") : "/usr/lib/x" + std::to_string(rng() % 100)) +
+                         (hit && i == hit_at ? strings[rng() % strings.size()] : "/usr/lib/x" + std::to_string(rng() % 100)) +
                          "\" " + std::string(rng() % 300, 'x');
       now.emplace_back(std::move(line), hit);
     }
@@ -217,23 +227,26 @@ GeneratedLog generate_log(size_t events, uint32_t seed) {
 }
 
 TEST(PrefilterFeeder, TheResultDoesNotDependOnHowTheInputIsCutIntoBlocks) {
-  RawPrefilter p = modules_prefilter();
-  GeneratedLog g = generate_log(3000, 7);
-  for (size_t chunk : {size_t{0}, size_t{1}, size_t{2}, size_t{13}, size_t{4096}, size_t{65536 + 7}}) {
-    SCOPED_TRACE("chunk " + std::to_string(chunk));
-    FeederRun r = run_feeder(p, g.text, chunk);
-    EXPECT_EQ(r.out, g.kept);
-    EXPECT_EQ(r.lines, g.lines);
-    EXPECT_EQ(r.lines_skipped, g.lines - g.kept.size());
-    EXPECT_EQ(r.events_skipped, g.events_left_out);
-    EXPECT_EQ(r.split_events, 0u);
+  RawPrefilter one = modules_prefilter(), many = many_strings_prefilter();
+  ASSERT_EQ(many.needles().size(), kManyStrings.size());
+  GeneratedLog g_one = generate_log(3000, 7), g_many = generate_log(3000, 8, kManyStrings);
+  for (auto [p, g] : {std::pair{&one, &g_one}, std::pair{&many, &g_many}}) {
+    for (size_t chunk : {size_t{0}, size_t{1}, size_t{2}, size_t{13}, size_t{4096}, size_t{65536 + 7}}) {
+      SCOPED_TRACE("strings " + std::to_string(p->needles().size()) + ", chunk " + std::to_string(chunk));
+      FeederRun r = run_feeder(*p, g->text, chunk);
+      EXPECT_EQ(r.out, g->kept);
+      EXPECT_EQ(r.lines, g->lines);
+      EXPECT_EQ(r.lines_skipped, g->lines - g->kept.size());
+      EXPECT_EQ(r.events_skipped, g->events_left_out);
+      EXPECT_EQ(r.split_events, 0u);
+    }
   }
 }
 
 TEST(PrefilterFeeder, InputsLargerThanTheBufferGoThroughWhole) {
   // About 4x the feeder's buffer, so lines wait across many compactions; events split across blocks.
-  RawPrefilter p = modules_prefilter();
-  GeneratedLog g = generate_log(40000, 11);
+  RawPrefilter p = many_strings_prefilter();
+  GeneratedLog g = generate_log(40000, 11, kManyStrings);
   ASSERT_GT(g.text.size(), 16u << 20);
   for (size_t chunk : {size_t{0}, size_t{1000003}}) {
     FeederRun r = run_feeder(p, g.text, chunk);
@@ -309,12 +322,11 @@ TEST(PrefilterFeeder, LinesLongerThanTheCapAreCutAndOnlyTheirStartCounts) {
 }
 
 TEST(PrefilterFeeder, ArbitraryBytesKeepOrderLineNumbersAndEveryLineThatIsNoRecord) {
-  // Pieces of audit headers, the string, newlines, NULs and one line over the cap, in random order.
-  RawPrefilter p = modules_prefilter();
+  // Pieces of audit headers, the strings, newlines, NULs and one line over the cap, in random order.
   std::mt19937 rng(3);
   const std::vector<std::string> pieces = {"type=", "node=n1 ", "PATH ", "msg=audit(", "1700000000", ".", "123", ":",
                                            "42", "77", "):", " name=\"/proc/modules\"", "/proc/mod", "ules", "\n",
-                                           "\n", "\n", std::string(1, '\0'), "\r", "{\"a\":1}", "xyz"};
+                                           "\n", "\n", std::string(1, '\0'), "\r", "{\"a\":1}", "xyz", "zz", "q socat"};
   std::string text;
   while (text.size() < (2u << 20)) {
     if (text.size() > (1u << 20) && text.size() < (1u << 20) + 100) text += std::string(PrefilterFeeder::kMaxLine + 5, 'q');
@@ -331,32 +343,35 @@ TEST(PrefilterFeeder, ArbitraryBytesKeepOrderLineNumbersAndEveryLineThatIsNoReco
     lines.push_back(text.substr(at, std::min(end - at, PrefilterFeeder::kMaxLine)));
     at = end + 1;
   }
-  FeederRun whole = run_feeder(p, text);
-  EXPECT_EQ(whole.lines, lines.size());
-  EXPECT_EQ(whole.out.size() + whole.lines_skipped, lines.size());
-  EXPECT_EQ(whole.truncated.size(), 1u);
-  EXPECT_GT(whole.lines_skipped, 1000u);
-  EXPECT_GT(whole.out.size(), 1000u);
-  uint64_t previous = 0;
-  size_t next_out = 0;
-  for (uint64_t no = 1; no <= lines.size(); ++no) {
-    const std::string& line = lines[no - 1];
-    const bool forwarded = next_out < whole.out.size() && whole.out[next_out].line_no == no;
-    if (forwarded) {
-      EXPECT_EQ(whole.out[next_out].text, line) << "line " << no;
-      EXPECT_GT(no, previous);
-      previous = no;
-      ++next_out;
+  for (const RawPrefilter& p : {modules_prefilter(), many_strings_prefilter()}) {
+    SCOPED_TRACE(std::to_string(p.needles().size()) + " strings");
+    FeederRun whole = run_feeder(p, text);
+    EXPECT_EQ(whole.lines, lines.size());
+    EXPECT_EQ(whole.out.size() + whole.lines_skipped, lines.size());
+    EXPECT_EQ(whole.truncated.size(), 1u);
+    EXPECT_GT(whole.lines_skipped, 1000u);
+    EXPECT_GT(whole.out.size(), 1000u);
+    uint64_t previous = 0;
+    size_t next_out = 0;
+    for (uint64_t no = 1; no <= lines.size(); ++no) {
+      const std::string& line = lines[no - 1];
+      const bool forwarded = next_out < whole.out.size() && whole.out[next_out].line_no == no;
+      if (forwarded) {
+        EXPECT_EQ(whole.out[next_out].text, line) << "line " << no;
+        EXPECT_GT(no, previous);
+        previous = no;
+        ++next_out;
+      }
+      if (line.compare(0, 5, "type=") != 0 && line.compare(0, 5, "node=") != 0) {
+        EXPECT_TRUE(forwarded) << "line " << no;
+      }
     }
-    if (line.compare(0, 5, "type=") != 0 && line.compare(0, 5, "node=") != 0) {
-      EXPECT_TRUE(forwarded) << "line " << no;
+    EXPECT_EQ(next_out, whole.out.size());
+    for (size_t chunk : {size_t{7}, size_t{4093}, size_t{(1u << 20) + 3}}) {
+      FeederRun r = run_feeder(p, text, chunk);
+      EXPECT_TRUE(r.out == whole.out) << "chunk " << chunk;
+      EXPECT_EQ(r.truncated, whole.truncated);
     }
-  }
-  EXPECT_EQ(next_out, whole.out.size());
-  for (size_t chunk : {size_t{7}, size_t{4093}, size_t{(1u << 20) + 3}}) {
-    FeederRun r = run_feeder(p, text, chunk);
-    EXPECT_TRUE(r.out == whole.out) << "chunk " << chunk;
-    EXPECT_EQ(r.truncated, whole.truncated);
   }
 }
 
