@@ -166,8 +166,8 @@ int run_scan(ScanArgs& args) {
     std::fprintf(stderr, "audetect scan: %s\n", pipeline.summary().c_str());
     if (prefilter.enabled()) {
       std::fprintf(stderr,
-                   "prefilter: %llu of %llu lines (%llu events) left out before parsing: they hold none of the "
-                   "%zu strings some rule needs (serial gaps they leave are not losses)\n",
+                   "prefilter: %llu of %llu lines (%llu events) left out before parsing: no rule can match them "
+                   "(strings searched: %zu; serial gaps they leave are not losses)\n",
                    static_cast<unsigned long long>(feeder.lines_skipped()),
                    static_cast<unsigned long long>(feeder.lines()),
                    static_cast<unsigned long long>(feeder.events_skipped()), prefilter.needles().size());
