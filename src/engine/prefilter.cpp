@@ -3,6 +3,7 @@
 #include <string.h>  // memmem (GNU)
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <optional>
 #include <set>
@@ -265,9 +266,10 @@ class PrefilterFeeder::StringSet {
   // kPadding bytes after its end, a std::string its terminator.
   template <size_t kWidth>
   static uint32_t window(const char* p) {
+    static_assert(std::endian::native == std::endian::little, "the mask keeps the word's first bytes");
     uint32_t w;
     std::memcpy(&w, p, 4);
-    return kWidth == 4 ? w : w & 0x00FFFFFFu;  // the first 3 bytes on little-endian (consistent on any)
+    return kWidth == 4 ? w : w & 0x00FFFFFFu;
   }
   static uint32_t hash(uint32_t w) { return (w * 0x9E3779B1u) >> 16; }
 
