@@ -170,9 +170,9 @@ TEST(Scan, GzipStandardInputAndBadLinesGoThroughThePrefilter) {
   RunResult zipped = run_audetect({"scan", "-q", gz.string()});
   ASSERT_EQ(zipped.exit_code, 0) << zipped.err;
   EXPECT_EQ(uuids(zipped.out), uuids(plain.out));
-  RunResult piped = run_audetect({"scan", "-q", "-"}, kLog);
-  ASSERT_EQ(piped.exit_code, 0) << piped.err;
-  EXPECT_EQ(uuids(piped.out), uuids(plain.out));
+  RunResult from_stdin = run_audetect({"scan", "-q", "-"}, kLog);
+  ASSERT_EQ(from_stdin.exit_code, 0) << from_stdin.err;
+  EXPECT_EQ(uuids(from_stdin.out), uuids(plain.out));
   fs::remove(gz);
 
   // Lines that are not records pass the prefilter and are reported with their own line numbers; a line
