@@ -143,9 +143,13 @@ void run_scan(benchmark::State& state, bool prefilter_on) {
         state.SkipWithError("cannot open the log");
         return;
       }
-      io::LineSource::Line line;
-      while ((*src)->next(line)) feeder.line(line.text, (*src)->name(), line.number);
-      feeder.drain();
+      feeder.start((*src)->name());
+      for (std::span<char> room = feeder.space();; room = feeder.space()) {
+        long n = (*src)->read_block(room.data(), room.size());
+        if (n <= 0) break;
+        feeder.commit(static_cast<size_t>(n));
+      }
+      feeder.finish();
     } else {
       (void)pipeline.read_file(log.string());
     }

@@ -103,12 +103,18 @@ if has_subcommand normalize; then
 else
   echo "bench: skipped audetect normalize: $audetect has no normalize subcommand yet" >&2
 fi
+# (grep's output must not be /dev/null: GNU grep then stops at the first match.)
 measure "grep -c" "$out/grep.txt" grep -c /proc/modules "$log"; row "grep -c /proc/modules FILE" floor "$log"
+grep_wall=$M_WALL grep_cpu=$M_CPU
 measure "ausearch -k -f" "$out/ausearch-k.txt" ausearch -if "$log" -k audit_proc -f /proc/modules
 row "ausearch -if FILE -k audit_proc -f /proc/modules" scan-peer "$log"
 if has_subcommand scan; then
   measure "audetect scan" "$out/alerts.ndjson" "$audetect" scan "$log"; row "audetect scan FILE" scan "$log"
   echo "bench: audetect scan wrote $(wc -l < "$out/alerts.ndjson") alerts; expected $(meta "$log" modules_alerts)" >&2
+  # Issue 4's floor: scan within 3x of grep -c on the same file.
+  awk -v sw="$M_WALL" -v sc="$M_CPU" -v gw="$grep_wall" -v gc="$grep_cpu" 'BEGIN {
+    printf "bench: audetect scan / grep -c: %.1fx wall, %.1fx cpu (target: at most 3x)\n",
+           sw / (gw > 0 ? gw : 0.001), sc / (gc > 0 ? gc : 0.01) }' >&2
   if [ -d "$corpus_rules" ]; then
     measure "audetect scan, corpus rules" "$out/alerts-corpus.ndjson" "$audetect" scan "$log" --rules "$corpus_rules"
     row "audetect scan --rules corpus/rules/elastic FILE" scan "$log"

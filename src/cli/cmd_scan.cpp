@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -119,21 +120,25 @@ int run_scan(ScanArgs& args) {
   io::EventPipeline pipeline(options, [&](const Event& e) { detection.process(e); });
   if (args.files.empty()) args.files.push_back("-");
   int rc = kExitOk;
-  engine::PrefilterFeeder feeder(prefilter, [&pipeline](std::string_view text, std::string_view source, uint64_t no) {
-    pipeline.feed_line(text, source, no);
-  });
+  engine::PrefilterFeeder feeder(
+      prefilter,
+      [&pipeline](std::string_view text, std::string_view source, uint64_t no) { pipeline.feed_line(text, source, no); },
+      [&pipeline](std::string_view source, uint64_t no) { pipeline.warn(source, no, "line longer than 1 MiB: truncated"); });
   for (const auto& f : args.files) {
     Status st;
     if (prefilter.enabled()) {
+      // Whole blocks go straight into the feeder's buffer: it finds lines itself, near the strings' matches.
       auto src = io::LineSource::open(f);
       if (src.is_ok()) {
-        io::LineSource::Line line;
-        while ((*src)->next(line)) {
-          if (line.truncated) pipeline.warn((*src)->name(), line.number, "line longer than 1 MiB: truncated");
-          feeder.line(line.text, (*src)->name(), line.number);
+        io::LineSource& in = **src;
+        feeder.start(in.name());
+        for (std::span<char> room = feeder.space();; room = feeder.space()) {
+          long n = in.read_block(room.data(), room.size());
+          if (n <= 0) break;
+          feeder.commit(static_cast<size_t>(n));
         }
-        feeder.drain();
-        st = (*src)->status();
+        feeder.finish();
+        st = in.status();
       } else {
         st = src.status();
       }
@@ -162,10 +167,10 @@ int run_scan(ScanArgs& args) {
     if (prefilter.enabled()) {
       std::fprintf(stderr,
                    "prefilter: %llu of %llu lines (%llu events) left out before parsing: no rule can match them "
-                   "(serial gaps they leave are not losses)\n",
+                   "(strings searched: %zu; serial gaps they leave are not losses)\n",
                    static_cast<unsigned long long>(feeder.lines_skipped()),
                    static_cast<unsigned long long>(feeder.lines()),
-                   static_cast<unsigned long long>(feeder.events_skipped()));
+                   static_cast<unsigned long long>(feeder.events_skipped()), prefilter.needles().size());
       if (feeder.split_events())
         std::fprintf(stderr, "  warning: %llu event(s) had records further apart than the look-ahead; they were "
                              "scanned incomplete\n", static_cast<unsigned long long>(feeder.split_events()));

@@ -11,11 +11,11 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <functional>
+#include <memory>
+#include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "rules/rules.h"
@@ -32,8 +32,6 @@ class RawPrefilter {
   const std::string& disabled_reason() const { return disabled_reason_; }
   // The strings searched for (each literal and its hex form).
   const std::vector<std::string>& needles() const { return needles_; }
-  // True when `raw_line` contains a needle (the line's event must then be kept).
-  bool hit(std::string_view raw_line) const;
 
  private:
   bool enabled_ = false;
@@ -41,66 +39,94 @@ class RawPrefilter {
   std::vector<std::string> needles_;
 };
 
-// Passes input lines on, leaving out the raw audit records of events that contain none of the prefilter's
-// strings. Records of one event are not always adjacent, so lines wait in a short look-ahead queue and the
-// decision for an event is taken when its first line leaves the queue: any record of the event seen by then
-// that contains a string keeps the whole event. Lines that are not audit records (ECS JSON, garbage) always
-// pass, in order, for the pipeline to handle or report. Memory: the queue plus a bounded map of recent events.
+// Passes the lines of an input on, leaving out the raw audit records of events that contain none of the
+// prefilter's strings, with the cost of the common case close to that of grep: the input arrives in large
+// blocks (read straight into the feeder's buffer), the strings are searched over whole blocks, and each
+// line costs a newline search and a look at its audit header only; lines wait in the buffer, not copied.
+//
+// Records of one event are not always adjacent, so a line is decided only once kLookahead bytes (or
+// kLookaheadLines lines) of input after it have been split into lines: a string found in any record of
+// the event up to then keeps the whole event, and a kept event's later records are kept as long as its
+// state is remembered (the last 16384 events or more). A string that shows up only after records of its
+// event were left out is counted in split_events(). Which lines are kept depends only on the input, not on
+// how it was cut into blocks. Lines that are not audit records (ECS JSON, blank lines, garbage: anything
+// not starting with `type=` or `node=` followed by an audit header) always pass, in order, for the
+// pipeline to read or report. Lines longer than kMaxLine are cut there, as io::LineSource cuts them.
+// Memory: a buffer of about 5 MiB, the waiting lines' positions and the remembered event states.
 class PrefilterFeeder {
  public:
   using Forward = std::function<void(std::string_view line, std::string_view source, uint64_t line_no)>;
-  PrefilterFeeder(const RawPrefilter& prefilter, Forward forward);
+  // Told of each line longer than kMaxLine, kept or not (only its first kMaxLine bytes are used).
+  using Truncated = std::function<void(std::string_view source, uint64_t line_no)>;
+  PrefilterFeeder(const RawPrefilter& prefilter, Forward forward, Truncated truncated = nullptr);
+  ~PrefilterFeeder();
+  PrefilterFeeder(const PrefilterFeeder&) = delete;
+  PrefilterFeeder& operator=(const PrefilterFeeder&) = delete;
 
-  // `source` must stay valid until drain().
-  void line(std::string_view text, std::string_view source, uint64_t line_no);
-  // End of a file: every waiting line is decided now.
-  void drain();
+  // One input after another: start(source), then any number of times read at most space().size() bytes
+  // into space().data() and commit() them, then finish(). `source` must stay valid until finish().
+  void start(std::string_view source);
+  std::span<char> space();
+  void commit(size_t bytes);
+  // End of the input: its last line (even without a newline) and every waiting line are decided now.
+  void finish();
+  // commit() for bytes held elsewhere (copied in; tests and small inputs).
+  void feed(std::string_view bytes);
 
   uint64_t lines() const { return lines_; }
   uint64_t lines_skipped() const { return lines_skipped_; }
   uint64_t events_skipped() const { return events_skipped_; }
-  // Events whose needle showed up only after some of their records had already been left out.
+  // Events whose string showed up only after some of their records had already been left out.
   uint64_t split_events() const { return split_events_; }
 
-  static constexpr size_t kLookahead = 4096;  // lines
-  static constexpr size_t kMaxStates = 1 << 16;
+  static constexpr size_t kLookahead = 1u << 20;    // bytes
+  static constexpr size_t kLookaheadLines = 16384;  // lines, whichever bound comes first
+  static constexpr size_t kMaxLine = 1u << 20;      // as io::LineSource::kMaxLine
 
  private:
-  struct Key {
-    int64_t time_ms = 0;
-    uint64_t serial = 0;
-    bool operator==(const Key& o) const { return time_ms == o.time_ms && serial == o.serial; }
-  };
-  struct KeyHash {
-    size_t operator()(const Key& k) const {
-      return std::hash<uint64_t>()(k.serial * 0x9E3779B97F4A7C15ull ^ static_cast<uint64_t>(k.time_ms));
-    }
-  };
-  struct State {
-    uint32_t pending = 0;  // lines of the event still in the queue
-    bool seen = false, keep = false, dropped = false;
-  };
-  struct Entry {
-    std::string text;
-    std::string_view source;
+  class EventStates;
+  class StringSet;
+  struct Waiting {  // a line split off but not decided yet
+    uint64_t offset = 0;  // in the input
     uint64_t line_no = 0;
-    bool record = false;
-    Key key;
-    State* state = nullptr;
+    uint64_t event = 0;   // a hash of the record's audit header (EventStates::tag_of); 0: not a record
+    uint32_t length = 0;
+  };
+  struct Hit {
+    uint64_t offset = 0;  // in the input
+    uint32_t length = 0;
   };
 
-  static bool parse_key(std::string_view line, Key& key);
-  void pop();
-  void trim_states();
+  static uint64_t event_of(std::string_view line);
+  void search(size_t from);
+  void split_lines(bool at_end);
+  bool line_has_hit(uint64_t begin, uint64_t text_end, uint64_t extent_end);
+  void decide_front();
+  void compact();
+  std::string_view bytes_at(uint64_t offset, size_t length) const {
+    return {buf_.get() + (offset - base_), length};
+  }
 
   const RawPrefilter& prefilter_;
   Forward forward_;
-  std::vector<Entry> ring_;
+  Truncated truncated_;
+  std::string_view source_;
+  std::unique_ptr<char[]> buf_;
+  size_t capacity_ = 0;
+  uint64_t base_ = 0;     // input offset of buf_[0]
+  size_t end_ = 0;        // bytes held in buf_
+  uint64_t next_ = 0;     // input offset where splitting goes on: a line start, or inside a cut line's tail
+  bool skipping_ = false; // next_ is inside the tail of a line cut at kMaxLine
+  uint64_t line_no_ = 0;
+  std::vector<Hit> hits_;  // string matches not yet passed by the splitting, by offset
+  size_t next_hit_ = 0;
+  std::vector<Waiting> waiting_;  // ring of kLookaheadLines
   size_t head_ = 0, count_ = 0;
-  std::unordered_map<Key, State, KeyHash> states_;
-  std::deque<Key> order_;  // keys by first appearance, for trimming oldest first
-  State* last_state_ = nullptr;
-  Key last_key_;
+  std::unique_ptr<EventStates> states_;
+  std::unique_ptr<StringSet> many_strings_;  // one pass for all strings, when there are many
+  uint64_t* last_state_ = nullptr;  // of last_event_, valid while states_->epoch() == last_epoch_
+  uint64_t last_event_ = 0;
+  uint64_t last_epoch_ = 0;
   uint64_t lines_ = 0, lines_skipped_ = 0, events_skipped_ = 0, split_events_ = 0;
 };
 

@@ -95,6 +95,17 @@ bool LineSource::fill() {
   return true;
 }
 
+long LineSource::read_block(char* buf, size_t n) {
+  if (eof_) return 0;
+  long r = read(buf, n);
+  if (r <= 0) {
+    eof_ = true;
+    return r;
+  }
+  bytes_ += static_cast<uint64_t>(r);
+  return r;
+}
+
 bool LineSource::next(Line& line) {
   while (true) {
     const char* start = buf_.data() + begin_;

@@ -26,6 +26,9 @@ class LineSource {
 
   // False at end of input; a read error ends the input and is reported by status().
   bool next(Line& line);
+  // The next bytes of the (decompressed) input as they come, for a caller that splits lines itself (not
+  // to be mixed with next()): at most `n` bytes into `buf`; 0 at end of input, -1 on a read error.
+  long read_block(char* buf, size_t n);
   const Status& status() const { return status_; }
   const std::string& name() const { return name_; }
   uint64_t bytes_read() const { return bytes_; }

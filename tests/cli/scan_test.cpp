@@ -4,6 +4,7 @@
 #include "cli_runner.h"
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -153,6 +154,44 @@ TEST(Scan, PrefilterSkipsUnmatchableEventsWithoutChangingTheAlerts) {
   RunResult resolved = run_audetect({"scan", "--resolve-paths", kLog});
   EXPECT_NE(resolved.err.find("prefilter: off"), std::string::npos) << resolved.err;
   EXPECT_GT(lines(resolved.out).size(), kExpectedAlerts);
+}
+
+TEST(Scan, GzipStandardInputAndBadLinesGoThroughThePrefilter) {
+  RunResult plain = run_audetect({"scan", "-q", kLog});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  ASSERT_EQ(lines(plain.out).size(), kExpectedAlerts);
+  auto uuids = [](const std::string& out) {
+    std::vector<std::string> ids;
+    for (const auto& l : lines(out)) ids.push_back(field(l, "kibana.alert.uuid"));
+    return ids;
+  };
+  fs::path gz = temp_path("seed.log.gz");
+  ASSERT_EQ(std::system(("gzip -c '" + kLog + "' > '" + gz.string() + "'").c_str()), 0);
+  RunResult zipped = run_audetect({"scan", "-q", gz.string()});
+  ASSERT_EQ(zipped.exit_code, 0) << zipped.err;
+  EXPECT_EQ(uuids(zipped.out), uuids(plain.out));
+  RunResult from_stdin = run_audetect({"scan", "-q", "-"}, kLog);
+  ASSERT_EQ(from_stdin.exit_code, 0) << from_stdin.err;
+  EXPECT_EQ(uuids(from_stdin.out), uuids(plain.out));
+  fs::remove(gz);
+
+  // Lines that are not records pass the prefilter and are reported with their own line numbers; a line
+  // over 1 MiB is reported as cut.
+  std::vector<std::string> log = lines(slurp(kLog));
+  log.insert(log.begin() + 100, "garbage that is no record");
+  log.insert(log.begin() + 1000, "type=PATH " + std::string((1u << 20) + 10, 'z'));
+  fs::path bad = temp_path("bad.log");
+  {
+    std::ofstream f(bad);
+    for (const auto& l : log) f << l << "\n";
+  }
+  RunResult with_bad = run_audetect({"scan", bad.string()});
+  ASSERT_EQ(with_bad.exit_code, 0) << with_bad.err;
+  EXPECT_EQ(uuids(with_bad.out), uuids(plain.out));
+  EXPECT_NE(with_bad.err.find(bad.string() + ":101: "), std::string::npos) << with_bad.err;
+  EXPECT_NE(with_bad.err.find(bad.string() + ":1001: line longer than 1 MiB: truncated"), std::string::npos)
+      << with_bad.err;
+  fs::remove(bad);
 }
 
 TEST(Scan, UsageAndRuntimeErrorsHaveTheirExitCodes) {

@@ -87,6 +87,24 @@ TEST(LineSource, LinesAcrossBlockBoundaries) {
   EXPECT_EQ(read_all(f.path()), expected);
 }
 
+TEST(LineSource, ReadBlockGivesTheBytesAsTheyAreForPlainAndGzipFiles) {
+  std::string content;
+  for (int i = 0; i < 50000; ++i) content += "line " + std::to_string(i) + "\n";
+  content += "no newline at the end";
+  for (bool gzip : {false, true}) {
+    TempFile f(content, gzip);
+    auto src = LineSource::open(f.path());
+    ASSERT_TRUE(src.is_ok());
+    std::string got;
+    char buf[7919];
+    for (long n; (n = (*src)->read_block(buf, sizeof buf)) > 0;) got.append(buf, static_cast<size_t>(n));
+    EXPECT_TRUE((*src)->status().is_ok());
+    EXPECT_EQ(got, content) << (gzip ? "gzip" : "plain");
+    EXPECT_EQ((*src)->bytes_read(), content.size());
+    EXPECT_EQ((*src)->read_block(buf, sizeof buf), 0);  // and stays at the end
+  }
+}
+
 TEST(LineSource, MissingFileIsAnError) {
   auto src = LineSource::open("/nonexistent/audetect/file");
   ASSERT_FALSE(src.is_ok());
