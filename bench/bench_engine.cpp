@@ -71,7 +71,7 @@ const std::vector<rules::Rule>& corpus_audit_rules() {
   return all;
 }
 
-void run_engine(benchmark::State& state, const std::vector<rules::Rule>& rule_set) {
+void run_engine(benchmark::State& state, const std::vector<rules::Rule>& rule_set, bool dispatch = true) {
   const auto& evs = events();
   if (evs.empty() || rule_set.empty()) {
     state.SkipWithError("no events or no rules");
@@ -83,6 +83,7 @@ void run_engine(benchmark::State& state, const std::vector<rules::Rule>& rule_se
     engine::CountingSink sink;
     engine::EngineOptions o;
     o.loaded_at_ms = 0;
+    o.dispatch = dispatch;
     auto engine = std::make_unique<engine::DetectionEngine>(
         engine::DetectionEngine::prepare(std::vector<rules::Rule>(rule_set)), sink, o);
     state.ResumeTiming();
@@ -98,7 +99,8 @@ void run_engine(benchmark::State& state, const std::vector<rules::Rule>& rule_se
 void BM_EngineSeedRule(benchmark::State& state) { run_engine(state, seed_rules()); }
 BENCHMARK(BM_EngineSeedRule)->Unit(benchmark::kMillisecond);
 
-// Scaling with the number of rules: the first N corpus audit rules (0 = all of them).
+// Scaling with the number of rules: the first N corpus audit rules (0 = all of them); the second argument
+// turns the rule dispatch index off (0) or on (1).
 void BM_EngineCorpusRules(benchmark::State& state) {
   const auto& all = corpus_audit_rules();
   size_t n = state.range(0) == 0 ? all.size() : std::min<size_t>(static_cast<size_t>(state.range(0)), all.size());
@@ -106,9 +108,12 @@ void BM_EngineCorpusRules(benchmark::State& state) {
     state.SkipWithError("fewer corpus rules than asked for");
     return;
   }
-  run_engine(state, std::vector<rules::Rule>(all.begin(), all.begin() + static_cast<long>(n)));
+  run_engine(state, std::vector<rules::Rule>(all.begin(), all.begin() + static_cast<long>(n)), state.range(1) != 0);
 }
-BENCHMARK(BM_EngineCorpusRules)->Arg(1)->Arg(4)->Arg(16)->Arg(64)->Arg(0)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_EngineCorpusRules)
+    ->ArgsProduct({{1, 4, 16, 64, 0}, {0, 1}})
+    ->ArgNames({"rules", "dispatch"})
+    ->Unit(benchmark::kMillisecond);
 
 // The corpus audit rules whose query is a sequence or a sample: each execution window is searched anew, so
 // this is where the per-window searches cost.

@@ -1,5 +1,7 @@
 #include "engine/engine.h"
 
+#include "engine/dispatch.h"
+
 #include <algorithm>
 #include <chrono>
 #include <map>
@@ -117,6 +119,12 @@ DetectionEngine::DetectionEngine(std::vector<EngineRule> rules, AlertSink& sink,
     st->emit = [this, raw](const Candidate& c, int64_t detection_ms) { emit(*raw, c, detection_ms); };
     rules_.push_back(std::move(st));
   }
+  if (options_.dispatch) {
+    std::vector<std::vector<std::vector<RuleMatcher::Requirement>>> requirements(rules_.size());
+    for (size_t i = 0; i < rules_.size(); ++i)
+      if (rules_[i]->matcher) requirements[i] = rules_[i]->matcher->requirements();
+    dispatch_ = std::make_unique<RuleDispatch>(requirements);
+  }
 }
 
 DetectionEngine::~DetectionEngine() = default;
@@ -221,9 +229,13 @@ void DetectionEngine::process(const Event& event) {
   }
   bool index_done = false;
   Event owned;  // one owning copy of the event, made by the first rule that keeps it and shared by the others
-  for (auto& rp : rules_) {
-    RuleState& r = *rp;
+  const std::vector<uint64_t>* candidates = dispatch_ ? &dispatch_->candidates(event) : nullptr;
+  for (size_t i = 0; i < rules_.size(); ++i) {
+    RuleState& r = *rules_[i];
     if (!r.matcher) continue;
+    const bool candidate = !candidates || ((*candidates)[i / 64] >> (i % 64) & 1);
+    // A live sequence rule still gets its early search on every event, as if the event had been offered.
+    if (!candidate && !(options_.eager && r.matcher->is_sequence())) continue;
     if (!index_done) {
       source_index(event, options_.fallback_index, index_);
       index_done = true;
@@ -235,7 +247,7 @@ void DetectionEngine::process(const Event& event) {
     }
     if (!r.last_index_matched) continue;
     if (r.matcher->is_sequence()) {
-      keep_for_search(r, event, owned, ts);
+      if (candidate) keep_for_search(r, event, owned, ts);
       if (options_.eager) search_early(r, options_.wall_clock_ms());
       continue;
     }

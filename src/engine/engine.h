@@ -47,6 +47,8 @@ struct EngineOptions {
   int64_t loaded_at_ms = -1;  // rule created_at/updated_at; -1 = the wall clock at construction
   bool immutable_rules = true;
   int64_t alert_id_retention_ms = 0;  // > 0 with a state file: remember alert ids this long
+  // Skip event rules whose required field values an event lacks (dispatch.h); off only to compare.
+  bool dispatch = true;
 };
 
 // A rule with the matcher that runs it (tests build their own; from_rules() compiles EQL).
@@ -73,6 +75,8 @@ struct RuleReport {
   uint64_t late_events = 0;  // candidate events older than every window still to execute
   size_t kept_events = 0;    // events kept for searches now
 };
+
+class RuleDispatch;
 
 class DetectionEngine {
  public:
@@ -120,6 +124,7 @@ class DetectionEngine {
   CandidatePtr sequence_candidate(RuleState& rule, SequenceMatch&& match);
 
   std::vector<std::unique_ptr<RuleState>> rules_;
+  std::unique_ptr<RuleDispatch> dispatch_;
   AlertSink& sink_;
   EngineOptions options_;
   AlertIdStore ids_;

@@ -11,10 +11,17 @@
 namespace audetect::engine {
 namespace {
 
+std::vector<RuleMatcher::Requirement> required_of(const eql::CompiledQuery& q, size_t stage) {
+  std::vector<RuleMatcher::Requirement> out;
+  for (auto& r : q.required_values(stage)) out.push_back({std::move(r.path), std::move(r.values)});
+  return out;
+}
+
 class EqlEventMatcher : public RuleMatcher {
  public:
   explicit EqlEventMatcher(std::shared_ptr<const eql::CompiledQuery> q) : query_(std::move(q)) {}
   bool matches(const Event& event) override { return query_->matches(event); }
+  std::vector<std::vector<Requirement>> requirements() const override { return {required_of(*query_, 0)}; }
 
  private:
   std::shared_ptr<const eql::CompiledQuery> query_;
@@ -39,6 +46,14 @@ class EqlSequenceMatcher : public RuleMatcher {
   }
   bool is_sequence() const override { return true; }
   bool matches(const Event&) override { return false; }
+  // An event is kept when it matches some stage or `until` (QueryRunner::classify looks at 64 stages).
+  std::vector<std::vector<Requirement>> requirements() const override {
+    const eql::CompiledQuery& q = runner_.query();
+    if (q.until() || q.stages().size() > 64) return {};  // `until` has no required-value facts: every event
+    std::vector<std::vector<Requirement>> out;
+    for (size_t s = 0; s < q.stages().size(); ++s) out.push_back(required_of(q, s));
+    return out;
+  }
 
   KeepOutcome keep(const Event& event, Event& owned, std::optional<int64_t> window_ms, uint64_t arrival,
                    int64_t oldest_window_start_ms) override {

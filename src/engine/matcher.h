@@ -48,6 +48,15 @@ class RuleMatcher {
 
   // Event queries: answered per event, on arrival.
   virtual bool matches(const Event& event) = 0;
+  // A field that must hold one of a few exact (case-sensitive) string values.
+  struct Requirement {
+    FieldPath path;
+    std::vector<std::string> values;
+  };
+  // What an event must have for this rule to use it (match it, or keep it for a sequence): every
+  // requirement of at least one alternative (an event query has one; a sequence or sample one per stage).
+  // The engine skips the rule for other events (dispatch.h). No alternatives: every event is needed.
+  virtual std::vector<std::vector<Requirement>> requirements() const { return {}; }
 
   // Sequence and sample queries. Kibana searches every execution window anew, so a match exists only when
   // all of its events are in one window, and each window returns its own first max_signals matches. The
