@@ -28,9 +28,9 @@ int run_normalize(NormalizeArgs& args) {
   if (args.files.empty()) args.files.push_back("-");
 
   // Records are parsed and assembled on this thread; normalizing and writing JSON, most of the
-  // work, runs on the workers.
+  // work, runs on the workers, and on this thread too when they fall behind: one worker per other CPU.
   unsigned workers = args.threads >= 0 ? static_cast<unsigned>(args.threads)
-                                       : std::max(1u, std::thread::hardware_concurrency());
+                                       : std::max(2u, std::thread::hardware_concurrency()) - 1;
   io::EventPipeline pipeline(
       options, workers, [](const Event& e, std::string& out) { write_ndjson(out, e); },
       [](std::string_view bytes) {
@@ -63,7 +63,8 @@ Registration register_normalize(CLI::App& app) {
   args->input.add_to(*cmd);
   cmd->add_flag("-q,--quiet", args->quiet, "No summary line on stderr");
   cmd->add_option("-j,--threads", args->threads,
-                  "Worker threads that normalize and write events (default: one per CPU; 0: all on one thread)")
+                  "Threads that normalize and write events besides the reading thread, which helps them (default: one "
+                  "per CPU but one; 0: all on the reading thread)")
       ->check(CLI::Range(0, 256));
   return {cmd, [args] { return run_normalize(*args); }};
 }

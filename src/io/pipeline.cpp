@@ -88,7 +88,7 @@ struct Batch {
   }
 };
 
-constexpr size_t kBatchItems = 256;
+constexpr size_t kBatchItems = 64;
 constexpr size_t kBatchBytes = 512 * 1024;
 constexpr size_t kOutputFlushBytes = 1 << 20;
 
@@ -123,8 +123,15 @@ struct EventPipeline::Impl {
   Batch* filling = nullptr;
   size_t max_in_flight = 0;
 
+  // Host metadata is collected once here for every normalizer (workers have their own).
+  static PipelineOptions with_host_info(PipelineOptions o) {
+    if (o.normalizer.add_host_metadata && !o.normalizer.host)
+      o.normalizer.host = std::make_shared<const ecs::HostInfo>(ecs::collect_host_info());
+    return o;
+  }
+
   Impl(PipelineOptions o, Consumer c)
-      : options(std::move(o)),
+      : options(with_host_info(std::move(o))),
         consumer(std::move(c)),
         normalizer(options.normalizer),
         assembler([this](const audit::AuditEvent& e) { on_audit_event(e); }, options.assembler) {}
@@ -148,10 +155,6 @@ struct EventPipeline::Impl {
   }
 
   void start_workers(unsigned n) {
-    if (options.normalizer.add_host_metadata && !options.normalizer.host) {
-      // Once for all workers, not per normalizer.
-      options.normalizer.host = std::make_shared<const ecs::HostInfo>(ecs::collect_host_info());
-    }
     max_in_flight = 2 * size_t{n} + 2;
     for (unsigned i = 0; i < n; ++i) threads.emplace_back([this] { work(); });
   }
@@ -166,11 +169,46 @@ struct EventPipeline::Impl {
     threads.clear();
   }
 
+  // What one thread needs to process batches; the feeding thread uses the pipeline's own members.
+  struct Processor {
+    ecs::EcsNormalizer& normalizer;
+    EventBuilder& builder;
+    JsonEventReader& json;
+    std::string warning;
+  };
+
+  void process(Processor& p, Batch& b) {
+    try {
+      for (const Batch::Item& item : b.items) {
+        if (item.line.empty()) {
+          p.normalizer.normalize(item.event, p.builder);
+          render(p.builder.finish(), b.out);
+          continue;
+        }
+        p.warning.clear();
+        if (read_json_line(p.json, p.builder, item.line, &p.warning)) {
+          if (!p.warning.empty()) b.warnings.push_back({item.source, item.line_no, p.warning});
+          ++b.json_events;
+          render(p.builder.finish(), b.out);
+        } else if (!p.warning.empty()) {
+          b.warnings.push_back({item.source, item.line_no, p.warning});
+        }
+      }
+    } catch (...) {
+      b.error = std::current_exception();
+    }
+    {
+      std::lock_guard lock(mu);
+      b.done = true;
+    }
+    done_cv.notify_all();
+  }
+
   void work() {
     ecs::EcsNormalizer own_normalizer(options.normalizer);
     EventBuilder own_builder;
     JsonEventReader own_json;
-    std::string warning;
+    Processor p{own_normalizer, own_builder, own_json, {}};
     for (;;) {
       Batch* b;
       {
@@ -180,31 +218,24 @@ struct EventPipeline::Impl {
         b = queue.front();
         queue.pop_front();
       }
-      try {
-        for (const Batch::Item& item : b->items) {
-          if (item.line.empty()) {
-            own_normalizer.normalize(item.event, own_builder);
-            render(own_builder.finish(), b->out);
-            continue;
-          }
-          warning.clear();
-          if (read_json_line(own_json, own_builder, item.line, &warning)) {
-            if (!warning.empty()) b->warnings.push_back({item.source, item.line_no, warning});
-            ++b->json_events;
-            render(own_builder.finish(), b->out);
-          } else if (!warning.empty()) {
-            b->warnings.push_back({item.source, item.line_no, warning});
-          }
-        }
-      } catch (...) {
-        b->error = std::current_exception();
-      }
-      {
-        std::lock_guard lock(mu);
-        b->done = true;
-      }
-      done_cv.notify_all();
+      process(p, *b);
     }
+  }
+
+  // The feeding thread processes the oldest waiting batch itself when the workers are behind, so the
+  // cores stay busy without more threads than cores (a worker thread per core would slow the feeder, whose
+  // parsing every batch waits for).
+  bool help(size_t min_waiting) {
+    Batch* b;
+    {
+      std::lock_guard lock(mu);
+      if (queue.empty() || queue.size() < min_waiting) return false;
+      b = queue.front();
+      queue.pop_front();
+    }
+    Processor p{normalizer, builder, json, {}};
+    process(p, *b);
+    return true;
   }
 
   Batch& batch() {
@@ -235,6 +266,9 @@ struct EventPipeline::Impl {
     }
     work_cv.notify_one();
     in_flight.push_back(b);
+    // The workers are behind when the queue is nearly full: take the oldest waiting batch (measured: helping
+    // earlier starves the workers of the feeder's parsing, later leaves a core idle).
+    help(max_in_flight - 1);
     while (in_flight.size() >= max_in_flight) write_oldest();
   }
 
@@ -272,9 +306,16 @@ EventPipeline::~EventPipeline() = default;
 
 void EventPipeline::Impl::write_oldest() {
   Batch* b = in_flight.front();
-  {
-    std::unique_lock lock(mu);
-    done_cv.wait(lock, [&] { return b->done; });
+  for (;;) {
+    {
+      std::unique_lock lock(mu);
+      if (b->done) break;
+      if (queue.empty()) {
+        done_cv.wait(lock, [&] { return b->done; });
+        break;
+      }
+    }
+    help(1);  // rather than wait while batches are queued
   }
   in_flight.pop_front();
   free_batches.push_back(b);  // before anything below can throw
