@@ -2,7 +2,11 @@
 // same warnings in the same order, same counters, for any number of workers.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdio>
+#include <mutex>
+#include <set>
+#include <thread>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -113,6 +117,38 @@ TEST(EventPipelineParallel, SameBytesWarningsAndCountsAsConsumerMode) {
     EXPECT_EQ(got.stats.lost, expected.stats.lost);
     EXPECT_EQ(got.stats.incomplete, expected.stats.incomplete);
   }
+}
+
+// Slow workers: the feeding thread takes batches itself, and the output is still the same.
+TEST(EventPipelineParallel, FeedingThreadHelpsSlowWorkersWithoutChangingTheOutput) {
+  std::vector<std::string> lines = mixed_input();
+  RunResult expected = run(lines, -1);
+  std::mutex mu;
+  std::set<std::thread::id> renderers;
+  std::string output;
+  const std::thread::id feeder = std::this_thread::get_id();
+  {
+    EventPipeline p(fixed_options(nullptr), 1,
+                    [&](const Event& e, std::string& out) {
+                      {
+                        std::lock_guard lock(mu);
+                        renderers.insert(std::this_thread::get_id());
+                      }
+                      if (std::this_thread::get_id() != feeder)  // a slow worker
+                        std::this_thread::sleep_for(std::chrono::microseconds(200));
+                      write_ndjson(out, e);
+                    },
+                    [&](std::string_view bytes) { output.append(bytes); });
+    uint64_t n = 0;
+    for (const std::string& l : lines) {
+      ++n;
+      p.feed_line(l, n % 700 < 350 ? "a.log" : "b.log", n);
+    }
+    p.flush();
+  }
+  EXPECT_TRUE(output == expected.output) << "output differs";
+  EXPECT_TRUE(renderers.count(feeder)) << "the feeding thread never helped";
+  EXPECT_EQ(renderers.size(), 2u);
 }
 
 TEST(EventPipelineParallel, EmptyInputWritesNothing) {
