@@ -102,6 +102,10 @@ struct AuditEvent {
   std::string_view node;
   std::span<const AuditRecord> records;  // EOE not included
   bool complete = false;  // false when released by timeout, overflow or end of input
+  // The arena holding every string the records point to (not the records array, nor `node`), when the
+  // event comes from an EventAssembler. A sink that keeps the event past the call may swap it with an
+  // empty arena instead of copying the strings.
+  Arena* storage = nullptr;
 };
 
 // Deep copies into `arena`, for handing records or events to another thread or keeping them past

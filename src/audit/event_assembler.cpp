@@ -185,6 +185,7 @@ struct EventAssembler::Impl {
     event.node = node.name;
     event.records = g->records;
     event.complete = g->complete;
+    event.storage = &g->arena;
     ++stats.events;
     if (!g->complete) ++stats.incomplete;
     if (sink) sink(event);

@@ -63,6 +63,7 @@ struct Batch {
   };
   Arena arena{256 * 1024};
   std::vector<Item> items;
+  std::vector<Arena> taken;  // strings of audit events, taken over from the assembler
   std::vector<std::string> sources;  // names of the files the items and warnings come from
   std::vector<DeferredWarning> warnings;
   size_t bytes = 0;  // input bytes copied in, to bound the batch
@@ -121,6 +122,7 @@ struct EventPipeline::Impl {
   std::vector<std::unique_ptr<Batch>> batches;
   std::vector<Batch*> free_batches;
   Batch* filling = nullptr;
+  std::vector<Arena> spare_arenas;  // emptied arenas of recycled batches, swapped into the assembler
   size_t max_in_flight = 0;
 
   // Host metadata is collected once here for every normalizer (workers have their own).
@@ -145,13 +147,33 @@ struct EventPipeline::Impl {
     if (deferred()) {
       Batch& b = batch();
       Batch::Item& item = b.items.emplace_back();
-      item.event = audit::copy_event(e, b.arena);
+      item.event = take_event(e, b);
       for (const audit::AuditRecord& r : e.records) b.bytes += r.text.size();
       submit_if_full();
       return;
     }
     normalizer.normalize(e, builder);
     consumer(builder.finish());
+  }
+
+  // The batch's own copy of an assembled event: its strings stay where the assembler put them (that arena
+  // is swapped for a spare one), only the records array and the node name are copied.
+  audit::AuditEvent take_event(const audit::AuditEvent& e, Batch& b) {
+    if (!e.storage) return audit::copy_event(e, b.arena);
+    Arena spare = spare_arenas.empty() ? Arena(16 * 1024) : std::move(spare_arenas.back());
+    if (!spare_arenas.empty()) spare_arenas.pop_back();
+    std::swap(spare, *e.storage);
+    b.taken.push_back(std::move(spare));
+    audit::AuditEvent kept = e;
+    kept.storage = nullptr;
+    kept.node = b.arena.copy(e.node);
+    auto* records = b.arena.allocate_array<audit::AuditRecord>(e.records.size());
+    for (size_t i = 0; i < e.records.size(); ++i) {
+      new (&records[i]) audit::AuditRecord(e.records[i]);
+      records[i].node = kept.node;
+    }
+    kept.records = {records, e.records.size()};
+    return kept;
   }
 
   void start_workers(unsigned n) {
@@ -247,6 +269,11 @@ struct EventPipeline::Impl {
         filling = free_batches.back();
         free_batches.pop_back();
       }
+      for (Arena& a : filling->taken) {
+        a.reset();
+        spare_arenas.push_back(std::move(a));
+      }
+      filling->taken.clear();
       filling->clear();
     }
     return *filling;

@@ -240,3 +240,42 @@ TEST(EventAssembler, FileCutMidEventIsFlushedIncomplete) {
 
 }  // namespace
 }  // namespace audetect::audit
+
+namespace audetect::audit {
+namespace {
+
+// A sink may keep an event's strings by swapping its storage arena for an empty one; the assembler goes on
+// with the empty arena, and the kept strings survive later events (ASan would flag a reuse).
+TEST(EventAssembler, SinkCanTakeTheStorageOfAnEvent) {
+  std::vector<Arena> taken;
+  std::vector<std::vector<AuditRecord>> kept;
+  EventAssembler assembler([&](const AuditEvent& ev) {
+    ASSERT_NE(ev.storage, nullptr);
+    Arena empty;
+    std::swap(empty, *ev.storage);
+    taken.push_back(std::move(empty));
+    kept.emplace_back(ev.records.begin(), ev.records.end());
+  });
+  RecordParser parser;
+  AuditRecord rec;
+  std::string reason;
+  for (uint32_t serial = 1; serial <= 200; ++serial) {
+    for (const char* type : {"SYSCALL", "PROCTITLE"}) {
+      std::string text = std::string("type=") + type + " msg=audit(1.000:" + std::to_string(serial) + "): pid=" +
+                         std::to_string(serial) + " arch=c000003e syscall=59 exe=\"/bin/x" + std::to_string(serial) +
+                         "\" proctitle=" + "7800" + std::to_string(serial % 10) + "0";
+      ASSERT_TRUE(parser.parse_line(text, rec, &reason)) << reason;
+      assembler.add(rec);
+    }
+  }
+  assembler.flush();
+  ASSERT_EQ(kept.size(), 200u);
+  for (uint32_t serial = 1; serial <= 200; ++serial) {
+    ASSERT_EQ(kept[serial - 1].size(), 2u);
+    EXPECT_EQ(kept[serial - 1][0].get("exe"), "/bin/x" + std::to_string(serial));
+    EXPECT_EQ(kept[serial - 1][0].get("pid"), std::to_string(serial));
+  }
+}
+
+}  // namespace
+}  // namespace audetect::audit
