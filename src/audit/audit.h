@@ -108,11 +108,6 @@ struct AuditEvent {
   Arena* storage = nullptr;
 };
 
-// Deep copies into `arena`, for handing records or events to another thread or keeping them past
-// the callback. Valid until the arena is reset.
-void copy_record(const AuditRecord& in, AuditRecord& out, Arena& arena);
-AuditEvent copy_event(const AuditEvent& event, Arena& arena);
-
 struct AssemblerOptions {
   size_t max_in_flight = 50;    // auditbeat's default
   int64_t timeout_ms = 2000;    // measured in record time for file input

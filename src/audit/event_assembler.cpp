@@ -37,10 +37,6 @@ bool completes_event(uint32_t type) {
 // one is flushed (hostile input could name a new node on every line).
 constexpr size_t kMaxNodes = 256;
 
-}  // namespace
-
-namespace {
-
 // Views that point into the record's own text are rebased onto the copy; everything else
 // (decoded values, names the parser made up) is copied.
 std::string_view rebase(std::string_view v, std::string_view from, std::string_view to, Arena& arena) {
@@ -51,13 +47,12 @@ std::string_view rebase(std::string_view v, std::string_view from, std::string_v
   return arena.copy(v);
 }
 
-}  // namespace
-
+// A record copied into `arena` (the parser's storage is reused for the next line); `node` is left to the
+// caller.
 void copy_record(const AuditRecord& in, AuditRecord& r, Arena& arena) {
   r.type = in.type;
   r.time_ms = in.time_ms;
   r.serial = in.serial;
-  r.node = arena.copy(in.node);
   r.text = arena.copy(in.text);
   auto* fields = arena.allocate_array<AuditField>(in.fields.size());
   for (size_t i = 0; i < in.fields.size(); ++i) {
@@ -71,18 +66,7 @@ void copy_record(const AuditRecord& in, AuditRecord& r, Arena& arena) {
   r.error = arena.copy(in.error);
 }
 
-AuditEvent copy_event(const AuditEvent& in, Arena& arena) {
-  AuditEvent out = in;
-  out.node = arena.copy(in.node);
-  auto* records = arena.allocate_array<AuditRecord>(in.records.size());
-  for (size_t i = 0; i < in.records.size(); ++i) {
-    new (&records[i]) AuditRecord();
-    copy_record(in.records[i], records[i], arena);
-    records[i].node = out.node;
-  }
-  out.records = {records, in.records.size()};
-  return out;
-}
+}  // namespace
 
 struct EventAssembler::Impl {
   struct Group {

@@ -159,7 +159,6 @@ struct EventPipeline::Impl {
   // The batch's own copy of an assembled event: its strings stay where the assembler put them (that arena
   // is swapped for a spare one), only the records array and the node name are copied.
   audit::AuditEvent take_event(const audit::AuditEvent& e, Batch& b) {
-    if (!e.storage) return audit::copy_event(e, b.arena);
     Arena spare = spare_arenas.empty() ? Arena(16 * 1024) : std::move(spare_arenas.back());
     if (!spare_arenas.empty()) spare_arenas.pop_back();
     std::swap(spare, *e.storage);
