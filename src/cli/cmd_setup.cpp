@@ -1,5 +1,8 @@
-// `audetect setup [--rules PATH]... [--check | --apply]`: the kernel audit rules the loaded detection
-// rules need (from their setup guides), compared with or added to the kernel's rule list.
+// `audetect setup [--rules PATH]... [--check | --apply | --remove]`: the kernel audit rules the loaded
+// detection rules need (from their setup guides), compared with, added to or removed from the kernel's rule
+// list. --remove undoes --apply, or cleans up after a `watch --install-audit-rules` that was killed before
+// it could remove its rules.
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -22,6 +25,7 @@ struct SetupOptions {
   std::vector<std::string> rule_paths;
   bool check = false;
   bool apply = false;
+  bool remove = false;
   std::string lock_path = io::KernelAuditLock::kDefaultPath;
 };
 
@@ -53,7 +57,7 @@ int run_setup(const SetupOptions& o) {
   }
   for (const auto& e : parse_errors) std::fprintf(stderr, "audetect setup: %s\n", e.c_str());
 
-  if (!o.check && !o.apply) {
+  if (!o.check && !o.apply && !o.remove) {
     std::printf("# audit rules needed by %zu detection rule(s)\n", set.rules.size());
     io::AuditRulePlan plan = io::plan_audit_rules(texts, {});
     for (const auto& e : plan.entries) std::printf("%s\n", e.text.c_str());
@@ -62,7 +66,7 @@ int run_setup(const SetupOptions& o) {
 
   // Changing the kernel's rule list is serialized with every other process that does so.
   std::optional<io::KernelAuditLock> lock;
-  if (o.apply && !o.lock_path.empty()) {
+  if ((o.apply || o.remove) && !o.lock_path.empty()) {
     auto l = io::KernelAuditLock::acquire(o.lock_path);
     if (!l) {
       std::fprintf(stderr, "audetect setup: %s\n", l.status().message().c_str());
@@ -97,6 +101,36 @@ int run_setup(const SetupOptions& o) {
     std::fprintf(stderr, "audetect setup: the kernel's audit configuration is locked (enabled=2) until reboot\n");
     return kExitFailure;
   }
+  if (o.remove) {
+    // Only rules identical to ones the detection rules need are touched; anything else stays.
+    std::vector<io::AuditRuleData> present;
+    for (const auto& e : plan.entries) {
+      if (e.installed) present.push_back(e.rule);
+      else std::printf("not present: %s\n", e.text.c_str());
+    }
+    Status s = io::remove_audit_rules(**control, present);
+    auto after = (*control)->list_rules();
+    size_t removed = 0;
+    if (after) {
+      io::AuditRulePlan left = io::plan_audit_rules(texts, *after);
+      for (const auto& e : left.entries) {
+        if (e.installed) continue;
+        bool was_present = std::any_of(plan.entries.begin(), plan.entries.end(),
+                                       [&](const auto& p) { return p.installed && p.text == e.text; });
+        if (was_present) {
+          std::printf("removed: %s\n", e.text.c_str());
+          ++removed;
+        }
+      }
+    }
+    std::printf("%zu audit rule(s) removed, %zu not present\n", removed, plan.missing());
+    if (!s) {
+      std::fprintf(stderr, "audetect setup: %s\n", s.message().c_str());
+      return kExitFailure;
+    }
+    return parse_errors.empty() ? kExitOk : kExitUsage;
+  }
+
   std::vector<io::AuditRuleData> added;
   const size_t present_before = plan.entries.size() - plan.missing();
   for (const auto& e : plan.entries)
@@ -123,11 +157,17 @@ Registration register_setup(CLI::App& app) {
   auto options = std::make_shared<SetupOptions>();
   CLI::App* cmd = app.add_subcommand(
       "setup", "Print the kernel audit rules the detection rules need; --check compares them with the "
-               "kernel's, --apply adds the missing ones (exit 1 from --check when some are missing)");
+               "kernel's, --apply adds the missing ones, --remove deletes them (exit 1 from --check when some are "
+               "missing)");
   cmd->add_option("--rules", options->rule_paths, "Rule file or folder (repeatable; default: the bundled rules)");
   auto* check = cmd->add_flag("--check", options->check, "Compare with the kernel's current audit rules");
   auto* apply = cmd->add_flag("--apply", options->apply, "Add the missing audit rules over netlink");
+  auto* remove = cmd->add_flag("--remove", options->remove,
+                               "Delete the audit rules the detection rules need from the kernel (undoes --apply, "
+                               "or cleans up after a killed `watch --install-audit-rules`)");
   check->excludes(apply);
+  check->excludes(remove);
+  apply->excludes(remove);
   cmd->add_option("--lock", options->lock_path, "Lock file serializing kernel audit changes ('' for none)")->capture_default_str();
   return {cmd, [options] { return run_setup(*options); }};
 }

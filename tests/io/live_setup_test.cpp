@@ -131,6 +131,31 @@ TEST(LiveSetup, PrintCheckApplyAgainstTheKernel) {
   EXPECT_EQ(again.rc, 0);
   EXPECT_NE(again.out.find("0 audit rule(s) added, 2 already present"), std::string::npos) << again.out;
 
+  // --remove deletes exactly the rules the detection rules need, and says so; a second run finds none.
+  const std::string unrelated = "-a always,exit -F arch=b64 -S acct -k audetect_setup_unrelated";
+  {
+    auto cmd = parse_audit_command(unrelated);
+    ASSERT_TRUE(cmd) << cmd.status().message();
+    ASSERT_TRUE((*control)->add_rule(cmd->rule));
+  }
+  CommandRun remove = run({bin, "setup", "--rules", rules, "--remove", "--lock", ""}, dir);
+  EXPECT_EQ(remove.rc, 0) << remove.out << remove.err;
+  EXPECT_EQ(count(remove.out, "removed: "), 2u) << remove.out;
+  EXPECT_NE(remove.out.find("2 audit rule(s) removed, 0 not present"), std::string::npos) << remove.out;
+  listed = (*control)->list_rules();
+  ASSERT_TRUE(listed);
+  size_t left = 0, unrelated_left = 0;
+  for (const auto& r : *listed) {
+    auto text = audit_rule_to_text(r);
+    if (text && text->find("audetect_setup_test") != std::string::npos) ++left;
+    if (text && text->find("audetect_setup_unrelated") != std::string::npos) ++unrelated_left;
+  }
+  EXPECT_EQ(left, 0u);
+  EXPECT_EQ(unrelated_left, 1u);  // not needed by the detection rules: left alone
+  CommandRun remove_again = run({bin, "setup", "--rules", rules, "--remove", "--lock", ""}, dir);
+  EXPECT_EQ(remove_again.rc, 0) << remove_again.out << remove_again.err;
+  EXPECT_NE(remove_again.out.find("0 audit rule(s) removed, 2 not present"), std::string::npos) << remove_again.out;
+
   // A setup guide with an audit rule the kernel cannot take: named with its rule file, exit 2.
   write_rule(dir / "rules/c.toml", "00000000-0000-4000-8000-00000000a003",
              "-a always,exit -F arch=b64 -S nosuchsyscall -k x\n");
