@@ -13,6 +13,7 @@
 
 #include "audit/audit.h"
 #include "base/arena.h"
+#include "base/short_string.h"
 #include "ecs/id_resolver.h"
 #include "ecs/normalizations.h"
 
@@ -87,7 +88,7 @@ class FlatMap {
       return it == index_.end() ? kNone : it->second;
     }
     for (size_t i = 0; i < items_.size(); ++i)
-      if (items_[i].key == key) return i;
+      if (equal_short(items_[i].key, key)) return i;
     return kNone;
   }
   void build_index() {

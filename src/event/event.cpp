@@ -1,5 +1,6 @@
 #include "event/event.h"
 
+#include "base/short_string.h"
 #include "event/json.h"
 
 #include <atomic>
@@ -408,7 +409,7 @@ void EventBuilder::set_int(const FieldPath& path, int64_t v) {
 // Interned key and a stable name for it; past the KeyTable cap the name lives in the arena.
 std::pair<KeyId, std::string_view> EventBuilder::key_for(std::string_view name) {
   InternEntry& e = intern_cache_[name_hash(name) & (kInternCacheSize - 1)];
-  if (e.name && e.size == name.size() && (name.empty() || std::memcmp(e.name, name.data(), name.size()) == 0)) {
+  if (e.name && equal_short({e.name, e.size}, name)) {
     return {e.key, {e.name, e.size}};
   }
   KeyId k = KeyTable::intern(name);
