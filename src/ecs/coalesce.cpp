@@ -354,13 +354,11 @@ void Coalescer::add_fields_to_data(const audit::AuditRecord& record, Coalesced& 
   }
   load_fields(record, scratch_);
   for (const FlatMap::Entry& e : scratch_.items()) {
-    if (out.data.contains(e.key)) {
+    if (!out.data.insert(e.key, e.value)) {
       std::string& w = add_warning();
       w.append("duplicate key (").append(e.key).append(") from ").append(audit::record_type_name(record.type));
       w.append(" message");
-      continue;
     }
-    out.data.set(e.key, e.value);
   }
 }
 

@@ -63,6 +63,12 @@ class FlatMap {
       build_index();
     }
   }
+  // Adds the key unless it is present; false (and no change) when it is. One scan, not two.
+  bool insert(std::string_view key, std::string_view value) {
+    if (position(key) != kNone) return false;
+    append_new(key, value);
+    return true;
+  }
   // Appends a key the caller knows is absent (no lookup).
   void append_new(std::string_view key, std::string_view value) {
     items_.push_back({key, value});
