@@ -4,6 +4,7 @@
 #include "ecs/ecs.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <cstring>
@@ -172,15 +173,20 @@ constexpr int kConvertSteps = static_cast<int>(std::size(kConvertOrder));
 constexpr int kDestinationPortStep = 15;
 constexpr int kSourcePortStep = 16;
 
+// Bit i of entry n: step i's field name has n bytes. Every data field of every event is looked up, so
+// only the names of its length are compared.
+constexpr std::array<uint32_t, 16> kStepsByLength = [] {
+  std::array<uint32_t, 16> by_length{};
+  for (int i = 0; i < kConvertSteps; ++i)
+    if (!kConvertOrder[i].empty()) by_length[kConvertOrder[i].size()] |= uint32_t{1} << i;
+  return by_length;
+}();
+
 int convert_step(std::string_view data_key) {
-  if (data_key.empty()) return -1;
-  // Checked for every data field of every event: compare the first byte before the rest.
-  for (int i = 0; i < kConvertSteps; ++i) {
-    std::string_view name = kConvertOrder[i];
-    if (name.size() == data_key.size() && name[0] == data_key[0] &&
-        std::memcmp(name.data(), data_key.data(), name.size()) == 0) {
-      return i;
-    }
+  if (data_key.empty() || data_key.size() >= kStepsByLength.size()) return -1;
+  for (uint32_t m = kStepsByLength[data_key.size()]; m; m &= m - 1) {
+    int i = __builtin_ctz(m);
+    if (kConvertOrder[i] == data_key) return i;
   }
   return -1;
 }
