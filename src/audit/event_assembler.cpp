@@ -39,7 +39,7 @@ constexpr size_t kMaxNodes = 256;
 
 // Views that point into the record's own text are rebased onto the copy; everything else
 // (decoded values, names the parser made up) is copied.
-std::string_view rebase(std::string_view v, std::string_view from, std::string_view to, Arena& arena) {
+inline std::string_view rebase(std::string_view v, std::string_view from, std::string_view to, Arena& arena) {
   if (v.empty()) return {};
   if (v.data() >= from.data() && v.data() + v.size() <= from.data() + from.size()) {
     return to.substr(static_cast<size_t>(v.data() - from.data()), v.size());
