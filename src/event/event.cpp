@@ -68,7 +68,7 @@ KeyId KeyTable::intern(std::string_view name) {
     chunk.store(slots, std::memory_order_release);
   }
   std::string& stored = t.storage.emplace_back();
-  stored.reserve(name.size() + 3);
+  stored.reserve(name.size() + 3 + KeyTable::kJsonKeyPadding);  // on the heap, with readable slack
   stored.append(1, '"').append(name).append("\":");
   KeyTable::Entry& entry = slots[id & (kChunkSize - 1)];
   entry.name = std::string_view(stored).substr(1, name.size());

@@ -32,8 +32,10 @@ class KeyTable {
   static KeyId intern(std::string_view name);
   static KeyId find(std::string_view name);  // kNoKey if never interned
   static std::string_view name(KeyId id) { return entry(id).name; }  // stable for the process
-  // `"name":` ready for a JSON writer; empty when the name needs escaping (or id is unknown).
+  // `"name":` ready for a JSON writer; empty when the name needs escaping (or id is unknown). At least
+  // kJsonKeyPadding readable bytes follow it, so a writer may copy it in whole 16-byte blocks.
   static std::string_view json_key(KeyId id) { return entry(id).json_key; }
+  static constexpr size_t kJsonKeyPadding = 16;
   static size_t size();
   static constexpr size_t kMaxKeys = 1u << 20;
   static constexpr size_t kChunkBits = 12;  // ids per storage chunk: 1 << kChunkBits

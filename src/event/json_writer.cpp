@@ -155,6 +155,20 @@ inline size_t copy_plain(const char* p, const char* end, char* dst) {
   return done;
 }
 
+// Copies a string followed by at least 16 readable bytes (KeyTable's JSON keys) in whole 16-byte
+// blocks: no library call for the ~80 keys of every document.
+inline void put_padded(Cursor& out, std::string_view s) {
+  static_assert(KeyTable::kJsonKeyPadding >= 16);
+  char* w = out.room(s.size() + 16);
+#if defined(__SSE2__)
+  for (size_t i = 0; i < s.size(); i += 16)
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(w + i), _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i)));
+#else
+  std::memcpy(w, s.data(), s.size());
+#endif
+  out.advance_to(w + s.size());
+}
+
 // One JSON string literal for arbitrary bytes: control characters escaped, invalid UTF-8 replaced
 // by U+FFFD (maximal subparts, as utf8::append_repaired does).
 void put_quoted(Cursor& out, std::string_view s) {
@@ -240,7 +254,7 @@ void put_value(Cursor& out, const Value& v) {
         // the key table's cap, or one renamed by its builder, carries its own name).
         std::string_view key = m.key != kNoKey ? KeyTable::json_key(m.key) : std::string_view();
         if (!key.empty() && key.size() == m.name.size() + 3 && key.data() + 1 == m.name.data()) {
-          out.put(key);
+          put_padded(out, key);
         } else {
           put_quoted(out, m.name);
           out.put(':');
