@@ -111,7 +111,7 @@ Status FileFollower::open(std::vector<std::string>* notes) {
     }
     // Rotated while we were stopped: finish the old file first, found by inode beside the path.
     std::string dir = std::filesystem::path(options_.path).parent_path().string();
-    if (dir.empty()) dir = ".";
+    if (dir.empty()) dir.push_back('.');  // (not `= "."`: g++ 12 warns falsely about that assignment)
     if (auto rotated = find_by_inode(dir, cp->device, cp->inode)) {
       if (Status s = open_file(*rotated, cp->offset); !s) return s;
       if (head_matches(fd_, *cp) && read_offset_ == cp->offset) {

@@ -907,16 +907,19 @@ Result<Rule> parse_rule(std::string_view toml_text, std::string_view source_name
   return rule;
 }
 
+// Built member by member: g++ 12 warns falsely (-Wmaybe-uninitialized) about aggregate-initialized ones.
+Diagnostic Diagnostic::file_error(std::string file, std::string message) {
+  Diagnostic d;
+  d.where.file = std::move(file);
+  d.message = std::move(message);
+  return d;
+}
+
 Result<Rule> load_rule_file(const std::filesystem::path& path, std::vector<Diagnostic>* diagnostics) {
   std::ifstream in(path, std::ios::binary);
   std::string name = path.string();
-  // A problem with the file itself: positioned at the file, no line.
   auto file_error = [&](std::string message) {
-    if (diagnostics) {
-      Diagnostic& d = diagnostics->emplace_back();
-      d.where.file = name;
-      d.message = message;
-    }
+    if (diagnostics) diagnostics->push_back(Diagnostic::file_error(name, message));
     return name + ": " + message;
   };
   if (!in) return Status::io_error(file_error("cannot open rule file"));

@@ -157,7 +157,7 @@ RuleSet load_rules(std::span<const fs::path> paths) {
     std::error_code ec;
     auto status = fs::status(path, ec);
     if (ec || !fs::exists(status)) {
-      set.diagnostics.push_back({Diagnostic::Level::kError, {path.string(), 0, 0}, "no such file or directory"});
+      set.diagnostics.push_back(Diagnostic::file_error(path.string(), "no such file or directory"));
       ++set.files_failed;
       continue;
     }
@@ -171,8 +171,7 @@ RuleSet load_rules(std::span<const fs::path> paths) {
       if (it->path().extension() == ".toml" && it->is_regular_file(ec)) files.push_back(it->path());
     }
     if (ec) {
-      set.diagnostics.push_back({Diagnostic::Level::kError, {path.string(), 0, 0},
-                                 fmt::format("cannot list folder: {}", ec.message())});
+      set.diagnostics.push_back(Diagnostic::file_error(path.string(), "cannot list folder: " + ec.message()));
     }
     std::sort(files.begin(), files.end());
     for (const auto& file : files) load_one(file);

@@ -35,6 +35,9 @@ struct Diagnostic {
   Level level = Level::kError;
   SourcePosition where;
   std::string message;
+
+  // An error about a file as a whole (cannot open, read or list it): no line or column.
+  static Diagnostic file_error(std::string file, std::string message);
 };
 // "file:line:column: error: message" (the shape compilers use, so editors can jump to it).
 std::string to_string(const Diagnostic& diagnostic);
