@@ -93,6 +93,12 @@ def load_templates(enriched):
         [("".join(r), a) for r, a in modules], [len(r) for r, _ in modules]
 
 
+
+def lines_of(text):
+    """The records of an event text, newline kept. Not str.splitlines(): it also splits at the 0x1D byte
+    that separates an ENRICHED record's raw and interpreted parts."""
+    return [line + "\n" for line in text.split("\n")[:-1]]
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("out")
@@ -137,12 +143,12 @@ def main():
                 ppid=rng.randrange(2, 4194304), ses=sessions[rng.randrange(len(sessions))],
                 inode=rng.randrange(2, 1 << 24), tmp="".join(rng.choice(TMP_ALPHABET) for _ in range(6)))
             if args.nodes:
-                text = "".join(prefixes[node] + line for line in text.splitlines(keepends=True))
+                text = "".join(prefixes[node] + line for line in lines_of(text))
             stats["events"] += 1
             stats["records"] += records
             if pending is not None:
                 # Alternate the two events' records (the EOE of each stays last of its own).
-                a, b = pending.splitlines(keepends=True), text.splitlines(keepends=True)
+                a, b = lines_of(pending), lines_of(text)
                 mixed = [x for pair in zip(a, b) for x in pair] + a[len(b):] + b[len(a):]
                 text, pending = "".join(mixed), None
             elif rng.random() < args.interleave and stats["bytes"] < target:
