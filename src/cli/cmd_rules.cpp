@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/files.h"
 #include "rules/query_check.h"
 #include "rules/rules.h"
 
@@ -40,16 +41,9 @@ void print_diagnostics(const RuleSet& set, bool warnings) {
 // Loads --rules paths, or the bundled folder when none is given. Returns false (after saying why) when
 // there is nothing to load from.
 bool load(const std::vector<std::string>& paths, RuleSet& set) {
-  std::vector<fs::path> resolved(paths.begin(), paths.end());
-  if (resolved.empty()) {
-    auto bundled = rules::bundled_rules_dir();
-    if (!bundled) {
-      std::fprintf(stderr, "audetect: error: the bundled rules folder was not found; give --rules PATH\n");
-      return false;
-    }
-    resolved.push_back(*bundled);
-  }
-  set = rules::load_rules(resolved);
+  auto resolved = rule_paths_or_bundled(paths);
+  if (!resolved) return false;
+  set = rules::load_rules(*resolved);
   rules::check_queries(set);
   return true;
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/files.h"
 #include "cli/input_options.h"
 #include "engine/engine.h"
 #include "engine/prefilter.h"
@@ -51,15 +52,9 @@ int run_scan(ScanArgs& args) {
   }
 
   // Rules: --rules paths, else the bundled folder.
-  std::vector<fs::path> paths(args.rule_paths.begin(), args.rule_paths.end());
-  if (paths.empty()) {
-    auto bundled = rules::bundled_rules_dir();
-    if (!bundled) {
-      std::fprintf(stderr, "audetect: error: the bundled rules folder was not found; give --rules PATH\n");
-      return kExitUsage;
-    }
-    paths.push_back(*bundled);
-  }
+  auto rule_paths = rule_paths_or_bundled(args.rule_paths);
+  if (!rule_paths) return kExitUsage;
+  const std::vector<fs::path>& paths = *rule_paths;
   for (const auto& p : paths) {
     std::error_code ec;
     if (!fs::exists(p, ec)) {
@@ -77,16 +72,9 @@ int run_scan(ScanArgs& args) {
   }
 
   // Output.
-  FILE* out = stdout;
-  std::unique_ptr<FILE, int (*)(FILE*)> owned(nullptr, &std::fclose);
-  if (!args.output.empty() && args.output != "-") {
-    owned.reset(std::fopen(args.output.c_str(), "a"));
-    if (!owned) {
-      std::fprintf(stderr, "audetect: error: --output %s: %s\n", args.output.c_str(), std::strerror(errno));
-      return kExitFailure;
-    }
-    out = owned.get();
-  }
+  OwnedFile owned(nullptr, &std::fclose);
+  FILE* out = open_output(args.output, owned);
+  if (!out) return kExitFailure;
   // A file is flushed per alert (followers see each alert at once); a pipe or terminal likewise, since
   // alerts are rare and a reader may be waiting.
   auto sink = engine::make_stream_sink(format, out, true, args.space);

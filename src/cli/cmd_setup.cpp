@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "cli/command.h"
+#include "cli/files.h"
 #include "io/audit_rule.h"
 #include "io/audit_status.h"
 #include "io/netlink.h"
@@ -30,16 +31,9 @@ struct SetupOptions {
 };
 
 int run_setup(const SetupOptions& o) {
-  std::vector<std::filesystem::path> paths(o.rule_paths.begin(), o.rule_paths.end());
-  if (paths.empty()) {
-    auto bundled = rules::bundled_rules_dir();
-    if (!bundled) {
-      std::fprintf(stderr, "audetect setup: no --rules given and the bundled rules folder was not found\n");
-      return kExitUsage;
-    }
-    paths.push_back(*bundled);
-  }
-  rules::RuleSet set = rules::load_rules(paths);
+  auto paths = rule_paths_or_bundled(o.rule_paths);
+  if (!paths) return kExitUsage;
+  rules::RuleSet set = rules::load_rules(*paths);
   for (const auto& d : set.diagnostics) std::fprintf(stderr, "%s\n", rules::to_string(d).c_str());
   if (set.rules.empty()) {
     std::fprintf(stderr, "audetect setup: no rules loaded\n");

@@ -27,6 +27,7 @@
 #include <toml++/toml.h>
 
 #include "cli/command.h"
+#include "cli/files.h"
 #include "cli/input_options.h"
 #include "engine/engine.h"
 #include "engine/sink.h"
@@ -97,33 +98,20 @@ int apply_config(WatchArgs& a) {
                  pos.column, static_cast<int>(key.size()), key.data(), static_cast<int>(want.size()), want.data());
     rc = kExitUsage;
   };
-  auto str = [&](const char* key, const char* flag, std::string& out) {
+  // A key's value, unless its command-line flag was given (the flag wins); a value of the wrong type is
+  // reported with what was expected.
+  auto setting = [&]<class T>(const char* key, const char* flag, T& out, std::string_view want) {
     if (auto n = t->get(key)) {
-      if (auto v = n->value<std::string>()) {
+      if (auto v = n->template value<T>()) {
         if (!given(flag)) out = *v;
       } else {
-        bad(key, "a string");
+        bad(key, want);
       }
     }
   };
-  auto boolean = [&](const char* key, const char* flag, bool& out) {
-    if (auto n = t->get(key)) {
-      if (auto v = n->value<bool>()) {
-        if (!given(flag)) out = *v;
-      } else {
-        bad(key, "true or false");
-      }
-    }
-  };
-  auto number = [&](const char* key, const char* flag, double& out) {
-    if (auto n = t->get(key)) {
-      if (auto v = n->value<double>()) {
-        if (!given(flag)) out = *v;
-      } else {
-        bad(key, "a number");
-      }
-    }
-  };
+  auto str = [&](const char* key, const char* flag, std::string& out) { setting(key, flag, out, "a string"); };
+  auto boolean = [&](const char* key, const char* flag, bool& out) { setting(key, flag, out, "true or false"); };
+  auto number = [&](const char* key, const char* flag, double& out) { setting(key, flag, out, "a number"); };
   static const char* known[] = {"rules", "socket_type", "file", "checkpoint", "start_at_end", "stdin",
                                 "install_audit_rules", "backpressure", "queue_size", "output", "format",
                                 "metrics", "status_interval", "kernel_lock", "drop_privileges", "space",
@@ -243,15 +231,9 @@ int run_watch(WatchArgs& a) {
   if (a.install_audit_rules && (!a.file.empty() || a.use_stdin))
     log("note: --install-audit-rules with a file or stdin source installs the rules for whatever writes that log");
 
-  std::vector<fs::path> paths(a.rule_paths.begin(), a.rule_paths.end());
-  if (paths.empty()) {
-    auto bundled = rules::bundled_rules_dir();
-    if (!bundled) {
-      std::fprintf(stderr, "audetect: error: the bundled rules folder was not found; give --rules PATH\n");
-      return kExitUsage;
-    }
-    paths.push_back(*bundled);
-  }
+  auto rule_paths = rule_paths_or_bundled(a.rule_paths);
+  if (!rule_paths) return kExitUsage;
+  const std::vector<fs::path>& paths = *rule_paths;
   auto loaded = load(paths);
   if (!loaded) {
     std::fprintf(stderr, "%s\naudetect: error: rules not loaded\n", loaded.status().message().c_str());
@@ -259,16 +241,9 @@ int run_watch(WatchArgs& a) {
   }
   log(fmt::format("{} rule(s) loaded, {} runnable", loaded->prepared.size(), loaded->runnable));
 
-  FILE* out = stdout;
-  std::unique_ptr<FILE, int (*)(FILE*)> owned(nullptr, &std::fclose);
-  if (!a.output.empty() && a.output != "-") {
-    owned.reset(std::fopen(a.output.c_str(), "a"));
-    if (!owned) {
-      std::fprintf(stderr, "audetect: error: --output %s: %s\n", a.output.c_str(), std::strerror(errno));
-      return kExitFailure;
-    }
-    out = owned.get();
-  }
+  OwnedFile owned(nullptr, &std::fclose);
+  FILE* out = open_output(a.output, owned);
+  if (!out) return kExitFailure;
   auto sink = engine::make_stream_sink(format, out, true, a.space);
 
   // Signals are handled synchronously by the main thread; block them before any thread starts.

@@ -1,13 +1,8 @@
 // `audetect setup` against the real kernel: print, --check (exit 1 while something is missing), --apply
 // (adds only what is missing, says what it did), idempotence, and a bad audit rule in a setup guide
-// reported with its rule file. Holds the kernel audit lock and restores the kernel's rules afterwards.
-#include <fcntl.h>
+// reported with its rule file, then --remove. Holds the kernel audit lock and restores the kernel's rules
+// afterwards.
 #include <gtest/gtest.h>
-
-#include "live_process.h"
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -20,6 +15,8 @@
 #include "io/audit_rule.h"
 #include "io/audit_status.h"
 #include "io/netlink.h"
+#include "kernel_audit_guard.h"
+#include "live_process.h"
 
 namespace audetect::io {
 namespace {
@@ -36,22 +33,9 @@ struct CommandRun {
 
 CommandRun run(const std::vector<std::string>& argv, const fs::path& dir) {
   const fs::path out = dir / "out", err = dir / "err";
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-    int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(o, 1);
-    ::dup2(e, 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+  std::ofstream(err, std::ios::trunc).flush();  // spawn() appends to the stderr file
+  int rc = audetect::testing::wait_exit(audetect::testing::spawn(argv, out, err));
+  return {rc, slurp(out), slurp(err)};
 }
 
 void write_rule(const fs::path& file, const std::string& rule_id, const std::string& setup_lines) {
@@ -74,21 +58,12 @@ TEST(LiveSetup, PrintCheckApplyAgainstTheKernel) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root (kernel audit control)";
   auto audetect = find_audetect_binary();
   if (!audetect) GTEST_SKIP() << "the audetect binary is not built next to the tests (build target 'audetect')";
-  auto lock = KernelAuditLock::acquire(KernelAuditLock::kDefaultPath, 600000);
-  ASSERT_TRUE(lock) << lock.status().message();
-  auto control = AuditNetlink::open();
-  if (!control) GTEST_SKIP() << "no audit netlink here: " << control.status().message();
-  auto saved = snapshot_kernel_audit_state(**control);
-  if (!saved) GTEST_SKIP() << "kernel audit not accessible: " << saved.status().message();
-  if (saved->status.enabled == 2) GTEST_SKIP() << "kernel audit configuration is locked (enabled=2)";
-  struct Restore {
-    AuditNetlink& control;
-    const KernelAuditState& saved;
-    ~Restore() {
-      Status s = restore_kernel_audit_state(control, saved);
-      if (!s) ADD_FAILURE() << "restoring kernel audit state: " << s.message();
-    }
-  } restore{**control, *saved};
+  // Holds the kernel audit lock and restores the kernel's audit state whatever happens below.
+  std::string skip, failure;
+  auto guard = audetect::testing::KernelAuditGuard::take(600000, /*need_free_stream=*/false, &skip, &failure);
+  ASSERT_TRUE(failure.empty()) << failure;
+  if (!guard) GTEST_SKIP() << skip;
+  AuditNetlink& control = guard->control();
 
   char tmpl[] = "/tmp/audetect-setup-XXXXXX";
   ASSERT_NE(::mkdtemp(tmpl), nullptr);
@@ -114,7 +89,7 @@ TEST(LiveSetup, PrintCheckApplyAgainstTheKernel) {
   EXPECT_EQ(apply.rc, 0) << apply.out << apply.err;
   EXPECT_EQ(count(apply.out, "added: "), 2u) << apply.out;
   EXPECT_NE(apply.out.find("2 audit rule(s) added, 0 already present"), std::string::npos) << apply.out;
-  auto listed = (*control)->list_rules();
+  auto listed = control.list_rules();
   ASSERT_TRUE(listed);
   size_t ours = 0;
   for (const auto& r : *listed) {
@@ -136,13 +111,13 @@ TEST(LiveSetup, PrintCheckApplyAgainstTheKernel) {
   {
     auto cmd = parse_audit_command(unrelated);
     ASSERT_TRUE(cmd) << cmd.status().message();
-    ASSERT_TRUE((*control)->add_rule(cmd->rule));
+    ASSERT_TRUE(control.add_rule(cmd->rule));
   }
   CommandRun remove = run({bin, "setup", "--rules", rules, "--remove", "--lock", ""}, dir);
   EXPECT_EQ(remove.rc, 0) << remove.out << remove.err;
   EXPECT_EQ(count(remove.out, "removed: "), 2u) << remove.out;
   EXPECT_NE(remove.out.find("2 audit rule(s) removed, 0 not present"), std::string::npos) << remove.out;
-  listed = (*control)->list_rules();
+  listed = control.list_rules();
   ASSERT_TRUE(listed);
   size_t left = 0, unrelated_left = 0;
   for (const auto& r : *listed) {

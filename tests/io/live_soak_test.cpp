@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 
+#include "kernel_audit_guard.h"
 #include "live_process.h"
 #include <signal.h>
 #include <sys/prctl.h>
@@ -225,22 +226,11 @@ TEST(LiveSoak, MemoryFlatAndEveryOpenAccountedForUnderBlockAndDrop) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root (kernel audit control)";
   auto audetect = find_audetect_binary();
   if (!audetect) GTEST_SKIP() << "the audetect binary is not built next to the tests (build target 'audetect')";
-  auto lock = KernelAuditLock::acquire(KernelAuditLock::kDefaultPath, 300000);
-  ASSERT_TRUE(lock) << lock.status().message();
-  auto control = AuditNetlink::open();
-  if (!control) GTEST_SKIP() << "no audit netlink here: " << control.status().message();
-  auto saved = snapshot_kernel_audit_state(**control);
-  if (!saved) GTEST_SKIP() << "kernel audit not accessible: " << saved.status().message();
-  if (saved->status.enabled == 2) GTEST_SKIP() << "kernel audit configuration is locked (enabled=2)";
-  if (saved->status.pid != 0) GTEST_SKIP() << "another audit daemon (pid " << saved->status.pid << ") owns the stream";
-  struct Restore {
-    AuditNetlink& control;
-    const KernelAuditState& saved;
-    ~Restore() {
-      Status s = restore_kernel_audit_state(control, saved);
-      if (!s) ADD_FAILURE() << "restoring kernel audit state: " << s.message();
-    }
-  } restore{**control, *saved};
+  // Holds the kernel audit lock and restores the kernel's audit state whatever happens below.
+  std::string skip, failure;
+  auto guard = audetect::testing::KernelAuditGuard::take(300000, /*need_free_stream=*/true, &skip, &failure);
+  ASSERT_TRUE(failure.empty()) << failure;
+  if (!guard) GTEST_SKIP() << skip;
 
   char tmpl[] = "/tmp/audetect-soak-XXXXXX";
   ASSERT_NE(::mkdtemp(tmpl), nullptr);

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 
+#include "kernel_audit_guard.h"
 #include "live_process.h"
 #include <sched.h>
 #include <signal.h>
@@ -130,14 +131,13 @@ TEST(LiveWatch, CatOfProcModulesAlertsWithinTwoSecondsLsmodAndGrepDoNot) {
   const fs::path rules = fs::path(AUDETECT_SOURCE_DIR) / "rules";
   ASSERT_TRUE(fs::exists(rules / "linux/discovery_kernel_module_enumeration_via_proc.toml"));
 
-  auto lock = KernelAuditLock::acquire(KernelAuditLock::kDefaultPath, 300000);
-  ASSERT_TRUE(lock) << lock.status().message();
-  auto control = AuditNetlink::open();
-  if (!control) GTEST_SKIP() << "no audit netlink here: " << control.status().message();
-  auto saved = snapshot_kernel_audit_state(**control);
-  if (!saved) GTEST_SKIP() << "kernel audit not accessible: " << saved.status().message();
-  if (saved->status.enabled == 2) GTEST_SKIP() << "kernel audit configuration is locked (enabled=2)";
-  if (saved->status.pid != 0) GTEST_SKIP() << "another audit daemon (pid " << saved->status.pid << ") owns the stream";
+  // Holds the kernel audit lock and restores the kernel's audit state whatever happens below.
+  std::string skip, failure;
+  auto guard = audetect::testing::KernelAuditGuard::take(300000, /*need_free_stream=*/true, &skip, &failure);
+  ASSERT_TRUE(failure.empty()) << failure;
+  if (!guard) GTEST_SKIP() << skip;
+  AuditNetlink& control = guard->control();
+  const KernelAuditState& saved = guard->saved();
 
   char tmpl[] = "/tmp/audetect-live-XXXXXX";
   ASSERT_NE(::mkdtemp(tmpl), nullptr);
@@ -150,15 +150,6 @@ TEST(LiveWatch, CatOfProcModulesAlertsWithinTwoSecondsLsmodAndGrepDoNot) {
   fs::copy_file("/bin/cat", p.lsmod);
   fs::permissions(p.lsmod, fs::perms::owner_all);
 
-  // Restores the kernel whatever happens below.
-  struct Restore {
-    AuditNetlink& control;
-    const KernelAuditState& saved;
-    ~Restore() {
-      Status s = restore_kernel_audit_state(control, saved);
-      if (!s) ADD_FAILURE() << "restoring kernel audit state: " << s.message();
-    }
-  } restore{**control, *saved};
 
   pid_t child = ::fork();
   ASSERT_GE(child, 0);
@@ -182,11 +173,11 @@ TEST(LiveWatch, CatOfProcModulesAlertsWithinTwoSecondsLsmodAndGrepDoNot) {
   EXPECT_EQ(alerts[0].find("\"name\":\"grep\""), std::string::npos);
 
   // watch removed its rule, unregistered and put the enabled flag back by itself.
-  auto after = snapshot_kernel_audit_state(**control);
+  auto after = snapshot_kernel_audit_state(control);
   ASSERT_TRUE(after) << after.status().message();
-  EXPECT_EQ(after->status.enabled, saved->status.enabled);
+  EXPECT_EQ(after->status.enabled, saved.status.enabled);
   EXPECT_EQ(after->status.pid, 0u);
-  EXPECT_EQ(after->rules.size(), saved->rules.size());
+  EXPECT_EQ(after->rules.size(), saved.rules.size());
   EXPECT_NE(err.find("removed audit rule: -w /proc -p r -k audit_proc"), std::string::npos) << err;
   fs::remove_all(p.dir);
 }
